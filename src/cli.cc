@@ -1,0 +1,109 @@
+#include "cli.h"
+
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "dwfs/logging.h"
+
+namespace dwfs {
+
+CliContext::CliContext(Config config, std::shared_ptr<spdlog::logger> log, const Clock& clock, std::ostream& out,
+                       std::ostream& err)
+    : config_(std::move(config)), log_(std::move(log)), clock_(clock), out_(out), err_(err) {}
+
+CliContext::~CliContext() = default;
+
+const DagBag& CliContext::dag_bag() {
+  if (!bag_) {
+    bag_ = LoadDagFolder(config_.core.dags_folder, DagDefaults::FromConfig(config_));
+    log_->debug("loaded {} DAGs and {} import errors from {}", bag_->dags.size(), bag_->errors.size(),
+                config_.core.dags_folder);
+  }
+  return *bag_;
+}
+
+Status CliContext::FindDag(const std::string& dag_id, const Dag** out) {
+  const DagBag& bag = dag_bag();
+  *out = bag.Find(dag_id);
+  if (*out) return Status::OK();
+  std::string msg = "DAG '" + dag_id + "' not found in " + config_.core.dags_folder;
+  if (!bag.errors.empty()) {
+    msg += " (" + std::to_string(bag.errors.size()) + " file(s) failed to load; see dwfs dags list-import-errors)";
+  }
+  return Status::NotFound(msg);
+}
+
+Status CliContext::ParseDate(const std::string& text, const TimeZone& tz, Instant* out) const {
+  return ParseDateTime(text, tz, out);
+}
+
+std::shared_ptr<OutputFormat> AddOutputOption(CLI::App* cmd, OutputFormat def) {
+  auto format = std::make_shared<OutputFormat>(def);
+  cmd->add_option_function<std::string>(
+         "-o,--output",
+         [format](const std::string& v) {
+           if (!ParseOutputFormat(v, format.get())) throw CLI::ValidationError("--output", "use table, json or plain");
+         },
+         "output format: table, json or plain")
+      ->type_name("FORMAT");
+  return format;
+}
+
+int RunCli(int argc, char** argv, const std::map<std::string, std::string>& env, std::ostream& out,
+           std::ostream& err) {
+  CLI::App app{"dwfs: a workflow scheduler for YAML DAGs (Airflow's ideas, one binary)", "dwfs"};
+  app.fallthrough();
+  app.require_subcommand(1);
+  std::string config_file;
+  bool verbose = false;
+  app.add_option("--config", config_file, "configuration file (default $DWFS_HOME/dwfs.yaml)")->type_name("FILE");
+  app.add_flag("-v,--verbose", verbose, "debug logging");
+  CliAction action;
+  AddConfigCommands(&app, &action);
+  AddDagsCommands(&app, &action);
+  AddTasksCommands(&app, &action);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    out << app.help();
+    return 0;
+  } catch (const CLI::CallForAllHelp&) {
+    out << app.help("", CLI::AppFormatMode::All);
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    // Help of a subcommand arrives as CallForHelp too; anything else is usage.
+    if (e.get_exit_code() == 0) {
+      app.exit(e, out, err);
+      return 0;
+    }
+    err << "dwfs: " << e.what() << " (see dwfs --help)\n";
+    return 2;
+  }
+  if (!action) {
+    err << "dwfs: no command given (see dwfs --help)\n";
+    return 2;
+  }
+  ConfigLoadOptions load;
+  load.config_file = config_file;
+  load.env = env;
+  Config config;
+  Status st = LoadConfig(load, &config);
+  if (!st.ok()) {
+    err << "dwfs: " << st.message() << "\n";
+    return 2;
+  }
+  auto log = MakeLogger(config.logging, "dwfs", verbose);
+  SystemClock clock;
+  CliContext ctx(std::move(config), log, clock, out, err);
+  try {
+    st = action(ctx);
+  } catch (const std::exception& e) {
+    st = Status::Internal(std::string("internal error: ") + e.what());
+  }
+  out.flush();
+  if (!st.ok()) err << "dwfs: " << st.message() << "\n";
+  return st.ExitCode();
+}
+
+}  // namespace dwfs

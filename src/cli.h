@@ -1,0 +1,76 @@
+// The dwfs command line (cli.md). RunCli parses arguments with CLI11, loads
+// the configuration, runs one command and returns its exit status:
+// 0 success, 1 the work failed, 2 bad usage or input.
+#ifndef DWFS_CLI_H_
+#define DWFS_CLI_H_
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "dwfs/clock.h"
+#include "dwfs/config.h"
+#include "dwfs/dag_loader.h"
+#include "output.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace dwfs {
+
+// What a command gets to work with. Owns the loaded configuration and the
+// dag bag (loaded on first use). Not thread-safe; one per invocation.
+class CliContext {
+ public:
+  CliContext(Config config, std::shared_ptr<spdlog::logger> log, const Clock& clock, std::ostream& out,
+             std::ostream& err);
+  ~CliContext();
+
+  const Config& config() const { return config_; }
+  spdlog::logger& log() { return *log_; }
+  const Clock& clock() const { return clock_; }
+  std::ostream& out() { return out_; }
+  std::ostream& err() { return err_; }
+
+  // The dags folder, loaded once.
+  const DagBag& dag_bag();
+  // The DAG with this id, or NotFound naming it and the folder (and hinting
+  // at import errors).
+  Status FindDag(const std::string& dag_id, const Dag** out);
+  // Parses a CLI date, naive ones in `tz`; InvalidArgument quoting it.
+  Status ParseDate(const std::string& text, const TimeZone& tz, Instant* out) const;
+
+ private:
+  Config config_;
+  std::shared_ptr<spdlog::logger> log_;
+  const Clock& clock_;
+  std::ostream& out_;
+  std::ostream& err_;
+  std::optional<DagBag> bag_;
+};
+
+// A parsed command ready to run.
+using CliAction = std::function<Status(CliContext&)>;
+
+// Registration of each command family; each sets *action when its leaf
+// command is chosen.
+void AddConfigCommands(CLI::App* app, CliAction* action);
+void AddDagsCommands(CLI::App* app, CliAction* action);
+void AddTasksCommands(CLI::App* app, CliAction* action);
+
+// Adds "-o,--output" to `cmd`; the returned value holds the choice
+// (default `def`) once parsed.
+std::shared_ptr<OutputFormat> AddOutputOption(CLI::App* cmd, OutputFormat def = OutputFormat::kTable);
+
+// Runs the command line. `env` is the process environment.
+int RunCli(int argc, char** argv, const std::map<std::string, std::string>& env, std::ostream& out,
+           std::ostream& err);
+
+}  // namespace dwfs
+
+#endif  // DWFS_CLI_H_

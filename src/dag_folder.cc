@@ -1,0 +1,164 @@
+// The dags folder: finding DAG files (.dwfsignore, dot-files) and loading
+// them all into a DagBag.
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "dwfs/dag_loader.h"
+
+namespace fs = std::filesystem;
+
+namespace dwfs {
+
+namespace {
+
+struct IgnoreRule {
+  fs::path base;  // folder holding the .dwfsignore
+  std::string pattern;
+  bool dir_only;
+  bool anchored;
+};
+
+void ReadIgnoreFile(const fs::path& dir, std::vector<IgnoreRule>* rules) {
+  std::ifstream in(dir / ".dwfsignore");
+  std::string line;
+  while (std::getline(in, line)) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+    size_t b = line.find_first_not_of(" \t");
+    if (b == std::string::npos || line[b] == '#') continue;
+    line = line.substr(b);
+    IgnoreRule r{dir, line, false, false};
+    if (r.pattern.size() > 1 && r.pattern.back() == '/') {
+      r.dir_only = true;
+      r.pattern.pop_back();
+    }
+    if (r.pattern.front() == '/') {
+      r.anchored = true;
+      r.pattern.erase(0, 1);
+    }
+    if (r.pattern.rfind("./", 0) == 0) {
+      r.anchored = true;
+      r.pattern.erase(0, 2);
+    }
+    rules->push_back(std::move(r));
+  }
+}
+
+bool Ignored(const std::vector<IgnoreRule>& rules, const fs::path& p, bool is_dir) {
+  for (const IgnoreRule& r : rules) {
+    if (r.dir_only && !is_dir) continue;
+    std::string rel = p.lexically_relative(r.base).generic_string();
+    if (rel.empty() || rel.rfind("..", 0) == 0) continue;
+    bool has_slash = r.pattern.find('/') != std::string::npos;
+    if (has_slash || r.anchored) {
+      if (fnmatch(r.pattern.c_str(), rel.c_str(), 0) == 0) return true;
+    } else if (fnmatch(r.pattern.c_str(), p.filename().c_str(), 0) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool IsDagFileName(const fs::path& p) {
+  std::string ext = p.extension().string();
+  return ext == ".yaml" || ext == ".yml";
+}
+
+void Walk(const fs::path& dir, std::vector<IgnoreRule> rules, int depth, std::vector<std::string>* out) {
+  if (depth > 64) return;
+  std::error_code ec;
+  if (fs::exists(dir / ".dwfsignore", ec)) ReadIgnoreFile(dir, &rules);
+  std::vector<fs::directory_entry> entries;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) entries.push_back(*it);
+  std::sort(entries.begin(), entries.end(),
+            [](const fs::directory_entry& a, const fs::directory_entry& b) { return a.path() < b.path(); });
+  for (const fs::directory_entry& e : entries) {
+    const fs::path& p = e.path();
+    if (p.filename().string().rfind('.', 0) == 0) continue;  // dot-files and dot-folders
+    bool is_dir = e.is_directory(ec);
+    if (Ignored(rules, p, is_dir)) continue;
+    if (is_dir) {
+      Walk(p, rules, depth + 1, out);
+    } else if (IsDagFileName(p) && e.is_regular_file(ec)) {
+      out->push_back(p.string());
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> ListDagFiles(const std::string& folder) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (!fs::is_directory(folder, ec)) return out;
+  Walk(fs::path(folder), {}, 0, &out);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool LoadDagFile(const std::string& path, const DagDefaults& defaults, Dag* out, ImportError* error) {
+  std::error_code ec;
+  auto size = fs::file_size(path, ec);
+  if (ec) {
+    *error = ImportError{path, std::nullopt, "cannot read: " + ec.message()};
+    return false;
+  }
+  if (size > kMaxDagFileBytes) {
+    *error = ImportError{path, std::nullopt, "file larger than " + std::to_string(kMaxDagFileBytes >> 20) + " MiB"};
+    return false;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *error = ImportError{path, std::nullopt, "cannot open file"};
+    return false;
+  }
+  std::string text;
+  text.resize(size_t(size));
+  in.read(text.data(), std::streamsize(size));
+  text.resize(size_t(in.gcount()));
+  return ParseDagText(text, path, defaults, out, error);
+}
+
+const Dag* DagBag::Find(std::string_view dag_id) const {
+  auto it = std::lower_bound(dags.begin(), dags.end(), dag_id,
+                             [](const std::shared_ptr<const Dag>& d, std::string_view id) { return d->dag_id < id; });
+  return it != dags.end() && (*it)->dag_id == dag_id ? it->get() : nullptr;
+}
+
+DagBag LoadDagFolder(const std::string& folder, const DagDefaults& defaults) {
+  DagBag bag;
+  bag.files = ListDagFiles(folder);
+  std::map<std::string, std::vector<std::shared_ptr<Dag>>> by_id;
+  for (const std::string& path : bag.files) {
+    auto dag = std::make_shared<Dag>();
+    ImportError err;
+    if (LoadDagFile(path, defaults, dag.get(), &err)) {
+      by_id[dag->dag_id].push_back(std::move(dag));
+    } else {
+      bag.errors.push_back(std::move(err));
+    }
+  }
+  for (auto& [id, dags] : by_id) {
+    if (dags.size() == 1) {
+      bag.dags.push_back(std::move(dags.front()));
+      continue;
+    }
+    for (const auto& d : dags) {
+      std::string others;
+      for (const auto& o : dags) {
+        if (o != d) others += (others.empty() ? "" : ", ") + o->fileloc;
+      }
+      bag.errors.push_back(ImportError{d->fileloc, std::nullopt,
+                                       "duplicate dag_id '" + id + "': also defined in " + others});
+    }
+  }
+  std::sort(bag.errors.begin(), bag.errors.end(),
+            [](const ImportError& a, const ImportError& b) { return a.filepath < b.filepath; });
+  return bag;
+}
+
+}  // namespace dwfs

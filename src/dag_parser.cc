@@ -1,0 +1,567 @@
+// ParseDagText: YAML text -> validated Dag. Internally a LoadError exception
+// carries the first problem (with its line) to the top, where it becomes an
+// ImportError; nothing escapes this file.
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <queue>
+#include <regex>
+#include <set>
+#include <unordered_map>
+
+#include "dwfs/dag_loader.h"
+#include "dwfs/duration.h"
+
+namespace dwfs {
+
+namespace {
+
+struct LoadError {
+  int line;  // 1-based, 0 = unknown
+  std::string message;
+};
+
+[[noreturn]] void Fail(const YAML::Node& at, const std::string& msg) {
+  int line = at.IsDefined() ? at.Mark().line + 1 : 0;
+  throw LoadError{line, msg};
+}
+
+std::string Quote(const std::string& s) {
+  std::string q = s.size() > 60 ? s.substr(0, 60) + "..." : s;
+  return "'" + q + "'";
+}
+
+bool ValidId(const std::string& id) {
+  if (id.empty() || id.size() > 250) return false;
+  for (char c : id) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-')) return false;
+  }
+  return true;
+}
+
+// Context prefix for messages: "dag 'x': task 'y': ".
+struct Ctx {
+  std::string prefix;
+  [[noreturn]] void Fail(const YAML::Node& at, const std::string& msg) const { dwfs::Fail(at, prefix + msg); }
+};
+
+std::string Scalar(const Ctx& c, const YAML::Node& n, const std::string& key) {
+  if (n.IsNull()) c.Fail(n, key + ": expected a value, got null");
+  if (!n.IsScalar()) c.Fail(n, key + ": expected a single value, not a list or mapping");
+  return n.Scalar();
+}
+
+std::string String(const Ctx& c, const YAML::Node& n, const std::string& key) { return Scalar(c, n, key); }
+
+int Int(const Ctx& c, const YAML::Node& n, const std::string& key, int min, int max) {
+  std::string s = Scalar(c, n, key);
+  long v = 0;
+  size_t used = 0;
+  try {
+    v = std::stol(s, &used, 10);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != s.size()) c.Fail(n, key + ": expected an integer, got " + Quote(s));
+  if (v < min || v > max) {
+    c.Fail(n, key + ": " + s + " is out of range " + std::to_string(min) + ".." + std::to_string(max));
+  }
+  return int(v);
+}
+
+bool Bool(const Ctx& c, const YAML::Node& n, const std::string& key) {
+  std::string s = Scalar(c, n, key);
+  std::string l = s;
+  for (char& ch : l) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+  if (l == "true" || l == "yes" || l == "on") return true;
+  if (l == "false" || l == "no" || l == "off") return false;
+  c.Fail(n, key + ": expected true or false, got " + Quote(s));
+}
+
+Seconds Duration(const Ctx& c, const YAML::Node& n, const std::string& key) {
+  std::string s = Scalar(c, n, key);
+  Seconds d;
+  Status st = ParseDuration(s, &d);
+  if (!st.ok()) c.Fail(n, key + ": " + st.message());
+  return d;
+}
+
+Instant Date(const Ctx& c, const YAML::Node& n, const std::string& key, const TimeZone& tz) {
+  std::string s = Scalar(c, n, key);
+  Instant t;
+  Status st = ParseDateTime(s, tz, &t);
+  if (!st.ok()) c.Fail(n, key + ": " + st.message());
+  return t;
+}
+
+std::vector<std::string> StringList(const Ctx& c, const YAML::Node& n, const std::string& key) {
+  std::vector<std::string> out;
+  if (n.IsNull()) return out;
+  if (n.IsScalar()) return {n.Scalar()};  // a single item
+  if (!n.IsSequence()) c.Fail(n, key + ": expected a list");
+  for (const auto& item : n) out.push_back(Scalar(c, item, key + " item"));
+  return out;
+}
+
+// YAML -> Json with bounded size (aliases cannot blow up memory).
+Json ToJson(const Ctx& c, const YAML::Node& n, const std::string& key, size_t* budget, int depth) {
+  if (*budget == 0 || depth > 32) c.Fail(n, key + ": value too large or too deeply nested");
+  --*budget;
+  if (n.IsNull()) return Json();
+  if (n.IsScalar()) {
+    const std::string& s = n.Scalar();
+    if (n.Tag() == "!") return Json(s);  // quoted: always a string
+    if (s == "true" || s == "True") return Json(true);
+    if (s == "false" || s == "False") return Json(false);
+    if (!s.empty() && s.size() < 19 && s.find_first_not_of("-0123456789") == std::string::npos && s != "-") {
+      try {
+        return Json(int64_t(std::stoll(s)));
+      } catch (const std::exception&) {
+      }
+    }
+    if (*budget < s.size() / 64) c.Fail(n, key + ": value too large");
+    *budget -= std::min(*budget, s.size() / 64);
+    return Json(s);
+  }
+  if (n.IsSequence()) {
+    Json a = Json::Array();
+    for (const auto& item : n) a.Push(ToJson(c, item, key, budget, depth + 1));
+    return a;
+  }
+  Json o = Json::Object();
+  for (const auto& kv : n) {
+    o.Set(Scalar(c, kv.first, key + " key"), ToJson(c, kv.second, key + "." + kv.first.Scalar(), budget, depth + 1));
+  }
+  return o;
+}
+
+// Levenshtein distance, for "did you mean" hints (short keys only).
+size_t EditDistance(const std::string& a, const std::string& b) {
+  if (a.size() > 64 || b.size() > 64) return 99;
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+using FieldHandler = std::function<void(const YAML::Node& value, const std::string& key)>;
+
+// Walks a mapping: rejects duplicate and unknown keys (listing the known
+// ones), calls the handler of each known key.
+void ForEachKey(const Ctx& c, const YAML::Node& map, const std::string& what,
+                const std::vector<std::pair<const char*, FieldHandler>>& handlers) {
+  if (!map.IsMap()) c.Fail(map, what + " must be a mapping of key: value");
+  std::set<std::string> seen;
+  for (const auto& kv : map) {
+    if (!kv.first.IsScalar()) c.Fail(kv.first, "keys of " + what + " must be plain names");
+    const std::string& key = kv.first.Scalar();
+    if (!seen.insert(key).second) c.Fail(kv.first, "duplicate key " + Quote(key) + " in " + what);
+    const FieldHandler* h = nullptr;
+    for (const auto& [name, fn] : handlers) {
+      if (key == name) h = &fn;
+    }
+    if (!h) {
+      std::string known, close;
+      for (const auto& [name, fn] : handlers) {
+        known += (known.empty() ? "" : ", ") + std::string(name);
+        if (close.empty() && EditDistance(key, name) <= 2) close = name;
+      }
+      c.Fail(kv.first, "unknown key " + Quote(key) +
+                           (close.empty() ? " (known: " + known + ")" : " (did you mean " + Quote(close) + "?)"));
+    }
+    (*h)(kv.second, key);
+  }
+}
+
+Callback ParseCallback(const Ctx& c, const YAML::Node& n, const std::string& key) {
+  if (n.IsScalar()) return Callback{n.Scalar()};
+  Callback cb;
+  ForEachKey(c, n, key, {{"bash_command", [&](const YAML::Node& v, const std::string& k) { cb.bash_command = String(c, v, key + "." + k); }}});
+  if (cb.bash_command.empty()) c.Fail(n, key + ": bash_command is required");
+  return cb;
+}
+
+std::map<std::string, std::string> ParseEnv(const Ctx& c, const YAML::Node& n, const std::string& key) {
+  std::map<std::string, std::string> env;
+  if (n.IsNull()) return env;
+  if (!n.IsMap()) c.Fail(n, key + ": expected a mapping of NAME: value");
+  static const std::regex kName("[A-Za-z_][A-Za-z0-9_]*");
+  for (const auto& kv : n) {
+    std::string name = Scalar(c, kv.first, key + " name");
+    if (!std::regex_match(name, kName)) c.Fail(kv.first, key + ": invalid environment variable name " + Quote(name));
+    if (env.count(name)) c.Fail(kv.first, key + ": duplicate variable " + Quote(name));
+    env[name] = kv.second.IsNull() ? "" : Scalar(c, kv.second, key + "." + name);
+  }
+  return env;
+}
+
+// Task fields settable both in default_args and on a task.
+struct TaskFieldSetter {
+  const Ctx& c;
+  Task* t;
+  bool* exp_backoff_set;
+
+  std::vector<std::pair<const char*, FieldHandler>> Handlers() {
+    return {
+        {"operator", [this](const YAML::Node& v, const std::string& k) { t->operator_name = String(c, v, k); }},
+        {"bash_command", [this](const YAML::Node& v, const std::string& k) { t->bash_command = String(c, v, k); }},
+        {"sql", [this](const YAML::Node& v, const std::string& k) { t->sql = String(c, v, k); }},
+        {"conn_id", [this](const YAML::Node& v, const std::string& k) { t->conn_id = String(c, v, k); }},
+        {"trigger_rule",
+         [this](const YAML::Node& v, const std::string& k) {
+           std::string s = String(c, v, k);
+           if (!ParseTriggerRule(s, &t->trigger_rule)) {
+             std::string all;
+             for (TriggerRule r : AllTriggerRules()) all += (all.empty() ? "" : ", ") + std::string(TriggerRuleName(r));
+             c.Fail(v, k + ": unknown trigger rule " + Quote(s) + " (use " + all + ")");
+           }
+         }},
+        {"retries", [this](const YAML::Node& v, const std::string& k) { t->retries = Int(c, v, k, 0, 1000); }},
+        {"retry_delay", [this](const YAML::Node& v, const std::string& k) { t->retry_delay = Duration(c, v, k); }},
+        {"retry_exponential_backoff",
+         [this](const YAML::Node& v, const std::string& k) { t->retry_exponential_backoff = Bool(c, v, k); }},
+        {"max_retry_delay",
+         [this](const YAML::Node& v, const std::string& k) {
+           if (v.IsNull()) t->max_retry_delay.reset(); else t->max_retry_delay = Duration(c, v, k);
+         }},
+        {"execution_timeout",
+         [this](const YAML::Node& v, const std::string& k) {
+           if (v.IsNull()) {
+             t->execution_timeout.reset();
+             return;
+           }
+           Seconds d = Duration(c, v, k);
+           if (d.count() == 0) c.Fail(v, k + ": must be longer than 0s (use null for none)");
+           t->execution_timeout = d;
+         }},
+        {"pool",
+         [this](const YAML::Node& v, const std::string& k) {
+           t->pool = String(c, v, k);
+           if (!ValidId(t->pool)) c.Fail(v, k + ": invalid pool name " + Quote(t->pool));
+         }},
+        {"pool_slots", [this](const YAML::Node& v, const std::string& k) { t->pool_slots = Int(c, v, k, 1, 1000000); }},
+        {"priority_weight",
+         [this](const YAML::Node& v, const std::string& k) { t->priority_weight = Int(c, v, k, -1000000, 1000000); }},
+        {"depends_on_past", [this](const YAML::Node& v, const std::string& k) { t->depends_on_past = Bool(c, v, k); }},
+        {"env",
+         [this](const YAML::Node& v, const std::string& k) {
+           for (auto& [name, value] : ParseEnv(c, v, k)) t->env[name] = value;  // merged over defaults
+         }},
+        {"cwd", [this](const YAML::Node& v, const std::string& k) { t->cwd = String(c, v, k); }},
+        {"owner", [this](const YAML::Node& v, const std::string& k) { t->owner = String(c, v, k); }},
+        {"do_xcom_push", [this](const YAML::Node& v, const std::string& k) { t->do_xcom_push = Bool(c, v, k); }},
+        {"on_failure_callback",
+         [this](const YAML::Node& v, const std::string& k) {
+           if (v.IsNull()) t->on_failure_callback.reset(); else t->on_failure_callback = ParseCallback(c, v, k);
+         }},
+        {"doc", [this](const YAML::Node& v, const std::string& k) { t->doc = String(c, v, k); }},
+    };
+  }
+};
+
+// Resolves upstream ids, fills downstream lists, computes the topological
+// order; fails on a missing upstream or a cycle (naming the tasks in it).
+void ResolveGraph(const Ctx& c, Dag* dag, const std::vector<YAML::Node>& task_nodes) {
+  std::unordered_map<std::string, int> index;
+  for (size_t i = 0; i < dag->tasks.size(); ++i) index[dag->tasks[i].task_id] = int(i);
+  for (size_t i = 0; i < dag->tasks.size(); ++i) {
+    Task& t = dag->tasks[i];
+    const YAML::Node& tn = task_nodes[i];
+    YAML::Node up = tn["upstream"].IsDefined() ? tn["upstream"] : tn["depends_on"];
+    for (size_t u = 0; u < t.upstream.size(); ++u) {
+      auto it = index.find(t.upstream[u]);
+      if (it == index.end()) {
+        YAML::Node at = up.IsSequence() && u < up.size() ? up[u] : up;
+        c.Fail(at, "task " + Quote(t.task_id) + ": upstream task " + Quote(t.upstream[u]) + " does not exist");
+      }
+      t.upstream_idx.push_back(it->second);
+      dag->tasks[size_t(it->second)].downstream_idx.push_back(int(i));
+    }
+  }
+  // Kahn's algorithm, smallest file index first.
+  std::vector<int> indeg(dag->tasks.size());
+  for (size_t i = 0; i < dag->tasks.size(); ++i) indeg[i] = int(dag->tasks[i].upstream_idx.size());
+  std::priority_queue<int, std::vector<int>, std::greater<int>> ready;
+  for (size_t i = 0; i < indeg.size(); ++i) {
+    if (indeg[i] == 0) ready.push(int(i));
+  }
+  dag->topo_order.clear();
+  while (!ready.empty()) {
+    int i = ready.top();
+    ready.pop();
+    dag->topo_order.push_back(i);
+    for (int d : dag->tasks[size_t(i)].downstream_idx) {
+      if (--indeg[size_t(d)] == 0) ready.push(d);
+    }
+  }
+  if (dag->topo_order.size() == dag->tasks.size()) return;
+  // A cycle: walk upstream edges among unfinished tasks until one repeats.
+  int start = 0;
+  for (size_t i = 0; i < indeg.size(); ++i) {
+    if (indeg[i] > 0) {
+      start = int(i);
+      break;
+    }
+  }
+  std::vector<int> path;
+  std::vector<int> pos(dag->tasks.size(), -1);
+  int cur = start;
+  while (pos[size_t(cur)] < 0) {
+    pos[size_t(cur)] = int(path.size());
+    path.push_back(cur);
+    for (int u : dag->tasks[size_t(cur)].upstream_idx) {
+      if (indeg[size_t(u)] > 0) {
+        cur = u;
+        break;
+      }
+    }
+  }
+  // path[pos[cur]..] is the cycle, in upstream direction; print downstream-wise.
+  std::vector<int> cycle(path.begin() + pos[size_t(cur)], path.end());
+  std::reverse(cycle.begin(), cycle.end());
+  std::string text;
+  for (int i : cycle) text += dag->tasks[size_t(i)].task_id + " -> ";
+  text += dag->tasks[size_t(cycle.front())].task_id;
+  c.Fail(task_nodes[size_t(cycle.front())], "dependency cycle: " + text);
+}
+
+std::string Fnv1aHex(std::string_view text) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char ch : text) {
+    h ^= ch;
+    h *= 1099511628211ull;
+  }
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+// Rejects flow-collection nesting deep enough to exhaust the parser's stack.
+void CheckNesting(std::string_view text) {
+  int depth = 0, line = 1;
+  char quote = 0;
+  for (char ch : text) {
+    if (ch == '\n') {
+      ++line;
+      quote = 0;
+    }
+    if (quote) {
+      if (ch == quote) quote = 0;
+      continue;
+    }
+    if (ch == '"' || ch == '\'') quote = ch;
+    if (ch == '[' || ch == '{') {
+      if (++depth > 64) throw LoadError{line, "YAML nesting deeper than 64 levels"};
+    } else if ((ch == ']' || ch == '}') && depth > 0) {
+      --depth;
+    }
+  }
+}
+
+Dag ParseDag(std::string_view text, const std::string& filepath, const DagDefaults& defaults) {
+  if (text.size() > kMaxDagFileBytes) {
+    throw LoadError{0, "file larger than " + std::to_string(kMaxDagFileBytes >> 20) + " MiB"};
+  }
+  CheckNesting(text);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    throw LoadError{e.mark.line >= 0 ? e.mark.line + 1 : 0, "invalid YAML: " + e.msg};
+  }
+  Ctx c;
+  if (!root.IsDefined() || root.IsNull()) throw LoadError{0, "empty file: a DAG file needs dag_id and tasks"};
+  if (!root.IsMap()) c.Fail(root, "a DAG file must be a mapping with dag_id and tasks");
+
+  Dag dag;
+  dag.fileloc = filepath;
+  dag.source_hash = Fnv1aHex(text);
+  dag.catchup = defaults.catchup;
+  dag.max_active_runs = defaults.max_active_runs;
+  dag.max_active_tasks = defaults.max_active_tasks;
+  dag.is_paused_upon_creation = defaults.is_paused_upon_creation;
+
+  // dag_id and timezone first: later messages name the DAG, dates need the zone.
+  YAML::Node id = root["dag_id"];
+  if (!id.IsDefined()) c.Fail(root, "missing required key 'dag_id'");
+  dag.dag_id = Scalar(c, id, "dag_id");
+  if (!ValidId(dag.dag_id)) {
+    c.Fail(id, "invalid dag_id " + Quote(dag.dag_id) + ": use 1-250 characters of A-Z a-z 0-9 _ . -");
+  }
+  c.prefix = "dag " + Quote(dag.dag_id) + ": ";
+  std::string tzname = defaults.default_timezone;
+  YAML::Node tzn = root["timezone"];
+  if (tzn.IsDefined() && !tzn.IsNull()) tzname = Scalar(c, tzn, "timezone");
+  Status st = TimeZone::Find(tzname, &dag.timezone);
+  if (!st.ok()) c.Fail(tzn.IsDefined() ? tzn : root, "timezone: " + st.message());
+
+  Task defaults_task;
+  defaults_task.owner = defaults.owner;
+  defaults_task.retries = defaults.retries;
+  defaults_task.retry_delay = defaults.retry_delay;
+  YAML::Node schedule_node, tasks_node, default_start, default_end;
+  bool exp_unused = false;
+  bool has_schedule = false;
+
+  auto schedule_handler = [&](const YAML::Node& v, const std::string& k) {
+    if (has_schedule) c.Fail(v, "give either schedule or schedule_interval, not both");
+    has_schedule = true;
+    schedule_node = v;
+    if (v.IsNull()) return;
+    Status s = Schedule::Parse(Scalar(c, v, k), &dag.schedule);
+    if (!s.ok()) c.Fail(v, k + ": " + s.message());
+  };
+  ForEachKey(c, root, "the DAG", {
+      {"dag_id", [](const YAML::Node&, const std::string&) {}},
+      {"timezone", [](const YAML::Node&, const std::string&) {}},
+      {"description", [&](const YAML::Node& v, const std::string& k) { dag.description = v.IsNull() ? "" : String(c, v, k); }},
+      {"doc", [&](const YAML::Node& v, const std::string& k) { dag.doc = String(c, v, k); }},
+      {"schedule", schedule_handler},
+      {"schedule_interval", schedule_handler},
+      {"start_date", [&](const YAML::Node& v, const std::string& k) { if (!v.IsNull()) dag.start_date = Date(c, v, k, dag.timezone); }},
+      {"end_date", [&](const YAML::Node& v, const std::string& k) { if (!v.IsNull()) dag.end_date = Date(c, v, k, dag.timezone); }},
+      {"catchup", [&](const YAML::Node& v, const std::string& k) { dag.catchup = Bool(c, v, k); }},
+      {"max_active_runs", [&](const YAML::Node& v, const std::string& k) { dag.max_active_runs = Int(c, v, k, 1, 100000); }},
+      {"max_active_tasks", [&](const YAML::Node& v, const std::string& k) { dag.max_active_tasks = Int(c, v, k, 1, 100000); }},
+      {"is_paused_upon_creation", [&](const YAML::Node& v, const std::string& k) { dag.is_paused_upon_creation = Bool(c, v, k); }},
+      {"tags", [&](const YAML::Node& v, const std::string& k) { dag.tags = StringList(c, v, k); }},
+      {"params",
+       [&](const YAML::Node& v, const std::string& k) {
+         if (v.IsNull()) return;
+         if (!v.IsMap()) c.Fail(v, "params: expected a mapping of name: value");
+         size_t budget = 100000;
+         dag.params = ToJson(c, v, k, &budget, 0);
+       }},
+      {"default_args",
+       [&](const YAML::Node& v, const std::string& k) {
+         if (v.IsNull()) return;
+         TaskFieldSetter setter{c, &defaults_task, &exp_unused};
+         auto handlers = setter.Handlers();
+         handlers.push_back({"start_date", [&](const YAML::Node& d, const std::string&) { default_start = d; }});
+         handlers.push_back({"end_date", [&](const YAML::Node& d, const std::string&) { default_end = d; }});
+         ForEachKey(c, v, k, handlers);
+       }},
+      {"on_failure_callback",
+       [&](const YAML::Node& v, const std::string& k) { if (!v.IsNull()) dag.on_failure_callback = ParseCallback(c, v, k); }},
+      {"tasks", [&](const YAML::Node& v, const std::string&) { tasks_node = v; }},
+  });
+  if (!dag.start_date && default_start.IsDefined() && !default_start.IsNull()) {
+    dag.start_date = Date(c, default_start, "default_args.start_date", dag.timezone);
+  }
+  if (!dag.end_date && default_end.IsDefined() && !default_end.IsNull()) {
+    dag.end_date = Date(c, default_end, "default_args.end_date", dag.timezone);
+  }
+  if (dag.schedule.kind() != Schedule::Kind::kNone && !dag.start_date) {
+    c.Fail(schedule_node.IsDefined() ? schedule_node : root,
+           "missing required key 'start_date' (required unless schedule is null)");
+  }
+  if (dag.start_date && dag.end_date && *dag.end_date < *dag.start_date) {
+    c.Fail(root["end_date"].IsDefined() ? root["end_date"] : root, "end_date is before start_date");
+  }
+  if (dag.schedule.kind() == Schedule::Kind::kCron && dag.start_date &&
+      !dag.timetable().NextFire(*dag.start_date - Seconds(1))) {
+    c.Fail(schedule_node, "schedule " + Quote(dag.schedule.text()) + " never fires after start_date");
+  }
+
+  if (!tasks_node.IsDefined()) c.Fail(root, "missing required key 'tasks'");
+  if (!tasks_node.IsSequence() || tasks_node.size() == 0) c.Fail(tasks_node, "tasks: expected a non-empty list of tasks");
+  std::vector<YAML::Node> task_nodes;
+  std::unordered_map<std::string, int> task_lines;
+  for (const auto& tn : tasks_node) {
+    Task t = defaults_task;
+    t.line = tn.Mark().line + 1;
+    if (!tn.IsMap()) c.Fail(tn, "each task must be a mapping with task_id");
+    YAML::Node tid = tn["task_id"];
+    if (!tid.IsDefined()) c.Fail(tn, "a task is missing required key 'task_id'");
+    t.task_id = Scalar(c, tid, "task_id");
+    if (!ValidId(t.task_id)) {
+      c.Fail(tid, "invalid task_id " + Quote(t.task_id) + ": use 1-250 characters of A-Z a-z 0-9 _ . -");
+    }
+    if (auto it = task_lines.find(t.task_id); it != task_lines.end()) {
+      c.Fail(tid, "duplicate task_id " + Quote(t.task_id) + " (first defined on line " + std::to_string(it->second) + ")");
+    }
+    task_lines[t.task_id] = t.line;
+    Ctx tc{c.prefix + "task " + Quote(t.task_id) + ": "};
+    TaskFieldSetter setter{tc, &t, &exp_unused};
+    auto handlers = setter.Handlers();
+    bool has_upstream = false;
+    auto upstream_handler = [&](const YAML::Node& v, const std::string& k) {
+      if (has_upstream) tc.Fail(v, "give either upstream or depends_on, not both");
+      has_upstream = true;
+      t.upstream.clear();
+      for (const std::string& u : StringList(tc, v, k)) {
+        if (std::find(t.upstream.begin(), t.upstream.end(), u) == t.upstream.end()) t.upstream.push_back(u);
+      }
+    };
+    handlers.push_back({"task_id", [](const YAML::Node&, const std::string&) {}});
+    handlers.push_back({"upstream", upstream_handler});
+    handlers.push_back({"depends_on", upstream_handler});
+    ForEachKey(tc, tn, "task " + Quote(t.task_id), handlers);
+    if (t.operator_name == "bash") {
+      if (t.bash_command.empty()) tc.Fail(tn, "bash task needs a non-empty bash_command");
+      if (tn["sql"].IsDefined()) tc.Fail(tn["sql"], "sql is a field of sql tasks; this task's operator is bash");
+    } else if (t.operator_name == "sql") {
+      if (t.sql.empty()) tc.Fail(tn, "sql task needs a non-empty sql");
+      if (t.conn_id.empty()) tc.Fail(tn, "sql task needs conn_id");
+      if (tn["bash_command"].IsDefined()) {
+        tc.Fail(tn["bash_command"], "bash_command is a field of bash tasks; this task's operator is sql");
+      }
+    } else {
+      tc.Fail(tn["operator"].IsDefined() ? tn["operator"] : tn,
+              "unknown operator " + Quote(t.operator_name) + " (use bash or sql)");
+    }
+    if (!t.conn_id.empty() && !ValidId(t.conn_id)) tc.Fail(tn, "invalid conn_id " + Quote(t.conn_id));
+    if (t.max_retry_delay && *t.max_retry_delay < t.retry_delay && t.retry_exponential_backoff) {
+      tc.Fail(tn, "max_retry_delay is shorter than retry_delay");
+    }
+    dag.tasks.push_back(std::move(t));
+    task_nodes.push_back(tn);
+  }
+  ResolveGraph(c, &dag, task_nodes);
+  return dag;
+}
+
+}  // namespace
+
+DagDefaults DagDefaults::FromConfig(const Config& config) {
+  DagDefaults d;
+  d.default_timezone = config.core.default_timezone;
+  d.catchup = config.scheduler.catchup_by_default;
+  d.max_active_runs = config.core.max_active_runs_per_dag;
+  d.max_active_tasks = config.core.max_active_tasks_per_dag;
+  d.is_paused_upon_creation = config.core.dags_are_paused_at_creation;
+  d.owner = config.core.default_owner;
+  d.retries = config.core.default_task_retries;
+  d.retry_delay = config.core.default_task_retry_delay;
+  return d;
+}
+
+std::string ImportError::ToString() const {
+  return filepath + (line ? ":" + std::to_string(*line) : std::string()) + ": " + message;
+}
+
+bool ParseDagText(std::string_view text, const std::string& filepath, const DagDefaults& defaults, Dag* out,
+                  ImportError* error) {
+  try {
+    *out = ParseDag(text, filepath, defaults);
+    return true;
+  } catch (const LoadError& e) {
+    *error = ImportError{filepath, e.line > 0 ? std::optional<int>(e.line) : std::nullopt, e.message};
+  } catch (const YAML::Exception& e) {
+    *error = ImportError{filepath, e.mark.line >= 0 ? std::optional<int>(e.mark.line + 1) : std::nullopt,
+                         "invalid YAML: " + e.msg};
+  } catch (const std::exception& e) {
+    *error = ImportError{filepath, std::nullopt, std::string("cannot load: ") + e.what()};
+  }
+  return false;
+}
+
+}  // namespace dwfs
