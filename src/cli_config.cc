@@ -33,6 +33,7 @@ Status ConfigList(CliContext& ctx, OutputFormat format) {
     r.Set("section", k.section);
     r.Set("key", k.key);
     r.Set("value", v);
+    r.Set("description", k.comment);
     records.Push(std::move(r));
   }
   PrintRecords(records, {}, format, ctx.out());

@@ -119,9 +119,11 @@ Status SetValue(const ConfigKey& k, Config* c, const std::string& text, const st
 std::string ExpandPath(const std::string& v, const std::string& home, const std::string& user_home) {
   std::string out = v;
   if (out.rfind("~/", 0) == 0 || out == "~") out = user_home + out.substr(1);
-  for (const char* var : {"${DWFS_HOME}", "$DWFS_HOME"}) {
-    size_t pos;
-    while ((pos = out.find(var)) != std::string::npos) out.replace(pos, std::string(var).size(), home);
+  for (std::string var : {"${DWFS_HOME}", "$DWFS_HOME"}) {
+    // Scan forward: `home` may itself contain the variable's text.
+    for (size_t pos = out.find(var); pos != std::string::npos; pos = out.find(var, pos + home.size())) {
+      out.replace(pos, var.size(), home);
+    }
   }
   return out;
 }

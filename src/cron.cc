@@ -144,9 +144,9 @@ Status ParseValue(const FieldSpec& f, std::string_view tok,
 Status ParseItem(const FieldSpec& f, std::string_view item, uint64_t* bits) {
   std::string_view base = item;
   int step = 1;
-  const bool has_step = item.find('/') != std::string_view::npos;
+  const size_t slash = item.find('/');
+  const bool has_step = slash != std::string_view::npos;
   if (has_step) {
-    const size_t slash = item.find('/');
     base = item.substr(0, slash);
     const std::string_view step_text = item.substr(slash + 1);
     const int step_max = f.wild_max - f.min + 1;
@@ -217,7 +217,9 @@ int DaysInMonth(int y, int m) {
 }
 
 // The days (bit d for day d) of month `m` of year `y` that match the day
-// fields: dom OR dow when `or_rule`, else dom AND dow (Vixie cron).
+// fields: dom OR dow when `or_rule` (both fields restricted), else dom AND
+// dow. As in Vixie cron the AND uses the expanded sets, so "*/2" in one day
+// field still filters the other ("0 0 */2 * 1": odd-numbered Mondays).
 uint32_t DayMask(uint32_t mdays, uint8_t wdays, bool or_rule, int y, int m) {
   const unsigned first =  // weekday of the 1st, 0 = Sunday
       std::chrono::weekday(

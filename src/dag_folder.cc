@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "dwfs/dag_loader.h"
@@ -55,7 +56,8 @@ bool Ignored(const std::vector<IgnoreRule>& rules, const fs::path& p, bool is_di
     if (rel.empty() || rel.rfind("..", 0) == 0) continue;
     bool has_slash = r.pattern.find('/') != std::string::npos;
     if (has_slash || r.anchored) {
-      if (fnmatch(r.pattern.c_str(), rel.c_str(), 0) == 0) return true;
+      // As in .gitignore, a wildcard in a path pattern stays within one folder.
+      if (fnmatch(r.pattern.c_str(), rel.c_str(), FNM_PATHNAME) == 0) return true;
     } else if (fnmatch(r.pattern.c_str(), p.filename().c_str(), 0) == 0) {
       return true;
     }
@@ -68,9 +70,16 @@ bool IsDagFileName(const fs::path& p) {
   return ext == ".yaml" || ext == ".yml";
 }
 
-void Walk(const fs::path& dir, std::vector<IgnoreRule> rules, int depth, std::vector<std::string>* out) {
+// `visited` holds the canonical path of every folder walked so far: symlinked
+// folders are followed, but a folder reached twice (a symlink loop, or two
+// links to one folder) is walked once, so the walk stays finite and no file
+// is listed twice.
+void Walk(const fs::path& dir, std::vector<IgnoreRule> rules, int depth, std::set<fs::path>* visited,
+          std::vector<std::string>* out) {
   if (depth > 64) return;
   std::error_code ec;
+  fs::path real = fs::canonical(dir, ec);
+  if (ec || !visited->insert(real).second) return;
   if (fs::exists(dir / ".dwfsignore", ec)) ReadIgnoreFile(dir, &rules);
   std::vector<fs::directory_entry> entries;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) entries.push_back(*it);
@@ -82,7 +91,7 @@ void Walk(const fs::path& dir, std::vector<IgnoreRule> rules, int depth, std::ve
     bool is_dir = e.is_directory(ec);
     if (Ignored(rules, p, is_dir)) continue;
     if (is_dir) {
-      Walk(p, rules, depth + 1, out);
+      Walk(p, rules, depth + 1, visited, out);
     } else if (IsDagFileName(p) && e.is_regular_file(ec)) {
       out->push_back(p.string());
     }
@@ -95,7 +104,8 @@ std::vector<std::string> ListDagFiles(const std::string& folder) {
   std::vector<std::string> out;
   std::error_code ec;
   if (!fs::is_directory(folder, ec)) return out;
-  Walk(fs::path(folder), {}, 0, &out);
+  std::set<fs::path> visited;
+  Walk(fs::path(folder), {}, 0, &visited, &out);
   std::sort(out.begin(), out.end());
   return out;
 }

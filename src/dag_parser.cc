@@ -1,15 +1,18 @@
 // ParseDagText: YAML text -> validated Dag. Internally a LoadError exception
 // carries the first problem (with its line) to the top, where it becomes an
 // ImportError; nothing escapes this file.
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <queue>
-#include <regex>
 #include <set>
+#include <sstream>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "dwfs/dag_loader.h"
 #include "dwfs/duration.h"
@@ -23,14 +26,63 @@ struct LoadError {
   std::string message;
 };
 
-[[noreturn]] void Fail(const YAML::Node& at, const std::string& msg) {
-  int line = at.IsDefined() ? at.Mark().line + 1 : 0;
-  throw LoadError{line, msg};
+int LineOf(const YAML::Node& n) { return n.IsDefined() ? n.Mark().line + 1 : 0; }
+
+[[noreturn]] void Fail(const YAML::Node& at, const std::string& msg) { throw LoadError{LineOf(at), msg}; }
+
+// Runs `fn`, which checks the value of the mapping entry `key: value`. An
+// empty value ("key:" then a newline) has no text of its own: yaml-cpp marks
+// it at the next token, often on a later line. Errors about such a value
+// are reported on its key's line.
+template <typename Fn>
+void AtKeyIfNull(const YAML::Node& key, const YAML::Node& value, Fn&& fn) {
+  try {
+    fn();
+  } catch (LoadError& e) {
+    if (value.IsNull() && e.line == LineOf(value)) e.line = LineOf(key);
+    throw;
+  }
 }
 
+// Appends `ch`, escaping control characters so messages stay on one line.
+void AppendEscaped(std::string* out, char ch) {
+  static const char kHex[] = "0123456789abcdef";
+  auto u = static_cast<unsigned char>(ch);
+  if (ch == '\n') {
+    *out += "\\n";
+  } else if (ch == '\r') {
+    *out += "\\r";
+  } else if (ch == '\t') {
+    *out += "\\t";
+  } else if (u < 0x20 || u == 0x7f) {
+    *out += "\\x";
+    *out += kHex[u >> 4];
+    *out += kHex[u & 15];
+  } else {
+    *out += ch;
+  }
+}
+
+// 's', clipped to 60 bytes, control characters escaped.
 std::string Quote(const std::string& s) {
-  std::string q = s.size() > 60 ? s.substr(0, 60) + "..." : s;
-  return "'" + q + "'";
+  std::string q = "'";
+  size_t n = std::min<size_t>(s.size(), 60);
+  for (size_t i = 0; i < n; ++i) AppendEscaped(&q, s[i]);
+  if (n < s.size()) q += "...";
+  return q + "'";
+}
+
+// The message as one line of bounded length (Status messages quote raw text).
+std::string OneLine(const std::string& msg) {
+  std::string out;
+  for (char ch : msg) {
+    if (out.size() >= 2000) {
+      out += "...";
+      break;
+    }
+    AppendEscaped(&out, ch);
+  }
+  return out;
 }
 
 bool ValidId(const std::string& id) {
@@ -57,16 +109,16 @@ std::string String(const Ctx& c, const YAML::Node& n, const std::string& key) { 
 
 int Int(const Ctx& c, const YAML::Node& n, const std::string& key, int min, int max) {
   std::string s = Scalar(c, n, key);
-  long v = 0;
-  size_t used = 0;
-  try {
-    v = std::stol(s, &used, 10);
-  } catch (const std::exception&) {
-    used = 0;
+  size_t p = (!s.empty() && (s[0] == '-' || s[0] == '+')) ? 1 : 0;
+  if (p == s.size() || s.find_first_not_of("0123456789", p) != std::string::npos) {
+    c.Fail(n, key + ": expected an integer, got " + Quote(s));
   }
-  if (used == 0 || used != s.size()) c.Fail(n, key + ": expected an integer, got " + Quote(s));
+  int64_t v = 0;
+  for (size_t i = p; i < s.size(); ++i) v = std::min<int64_t>(v * 10 + (s[i] - '0'), int64_t(1) << 40);  // saturate
+  if (s[0] == '-') v = -v;
   if (v < min || v > max) {
-    c.Fail(n, key + ": " + s + " is out of range " + std::to_string(min) + ".." + std::to_string(max));
+    c.Fail(n, key + ": " + (s.size() > 40 ? s.substr(0, 40) + "..." : s) + " is out of range " +
+                  std::to_string(min) + ".." + std::to_string(max));
   }
   return int(v);
 }
@@ -115,11 +167,11 @@ Json ToJson(const Ctx& c, const YAML::Node& n, const std::string& key, size_t* b
     if (n.Tag() == "!") return Json(s);  // quoted: always a string
     if (s == "true" || s == "True") return Json(true);
     if (s == "false" || s == "False") return Json(false);
-    if (!s.empty() && s.size() < 19 && s.find_first_not_of("-0123456789") == std::string::npos && s != "-") {
-      try {
-        return Json(int64_t(std::stoll(s)));
-      } catch (const std::exception&) {
-      }
+    // A plain decimal integer (optionally signed) becomes a number; anything
+    // else ("2026-01-01", "1-2", "1.5") stays a string.
+    size_t digits_from = (s[0] == '-' || s[0] == '+') ? 1 : 0;
+    if (s.size() > digits_from && s.size() < 19 && s.find_first_not_of("0123456789", digits_from) == std::string::npos) {
+      return Json(int64_t(std::stoll(s)));
     }
     if (*budget < s.size() / 64) c.Fail(n, key + ": value too large");
     *budget -= std::min(*budget, s.size() / 64);
@@ -132,7 +184,9 @@ Json ToJson(const Ctx& c, const YAML::Node& n, const std::string& key, size_t* b
   }
   Json o = Json::Object();
   for (const auto& kv : n) {
-    o.Set(Scalar(c, kv.first, key + " key"), ToJson(c, kv.second, key + "." + kv.first.Scalar(), budget, depth + 1));
+    std::string name = Scalar(c, kv.first, key + " key");
+    if (o.Find(name)) c.Fail(kv.first, "duplicate key " + Quote(name) + " in " + key);
+    o.Set(name, ToJson(c, kv.second, key + "." + name, budget, depth + 1));
   }
   return o;
 }
@@ -170,21 +224,27 @@ void ForEachKey(const Ctx& c, const YAML::Node& map, const std::string& what,
     }
     if (!h) {
       std::string known, close;
+      size_t best = 3;  // suggest only names within edit distance 2; the closest wins
       for (const auto& [name, fn] : handlers) {
         known += (known.empty() ? "" : ", ") + std::string(name);
-        if (close.empty() && EditDistance(key, name) <= 2) close = name;
+        size_t d = EditDistance(key, name);
+        if (d < best) {
+          best = d;
+          close = name;
+        }
       }
       c.Fail(kv.first, "unknown key " + Quote(key) +
                            (close.empty() ? " (known: " + known + ")" : " (did you mean " + Quote(close) + "?)"));
     }
-    (*h)(kv.second, key);
+    AtKeyIfNull(kv.first, kv.second, [&] { (*h)(kv.second, key); });
   }
 }
 
 Callback ParseCallback(const Ctx& c, const YAML::Node& n, const std::string& key) {
   if (n.IsScalar()) return Callback{n.Scalar()};
   Callback cb;
-  ForEachKey(c, n, key, {{"bash_command", [&](const YAML::Node& v, const std::string& k) { cb.bash_command = String(c, v, key + "." + k); }}});
+  Ctx kc{c.prefix + key + ": "};
+  ForEachKey(kc, n, key, {{"bash_command", [&](const YAML::Node& v, const std::string& k) { cb.bash_command = String(c, v, key + "." + k); }}});
   if (cb.bash_command.empty()) c.Fail(n, key + ": bash_command is required");
   return cb;
 }
@@ -193,10 +253,19 @@ std::map<std::string, std::string> ParseEnv(const Ctx& c, const YAML::Node& n, c
   std::map<std::string, std::string> env;
   if (n.IsNull()) return env;
   if (!n.IsMap()) c.Fail(n, key + ": expected a mapping of NAME: value");
-  static const std::regex kName("[A-Za-z_][A-Za-z0-9_]*");
+  // [A-Za-z_][A-Za-z0-9_]* (no std::regex: its matcher recurses per character).
+  auto valid_name = [](const std::string& s) {
+    if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+    for (char ch : s) {
+      if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_') || static_cast<unsigned char>(ch) >= 0x80) {
+        return false;
+      }
+    }
+    return true;
+  };
   for (const auto& kv : n) {
     std::string name = Scalar(c, kv.first, key + " name");
-    if (!std::regex_match(name, kName)) c.Fail(kv.first, key + ": invalid environment variable name " + Quote(name));
+    if (!valid_name(name)) c.Fail(kv.first, key + ": invalid environment variable name " + Quote(name));
     if (env.count(name)) c.Fail(kv.first, key + ": duplicate variable " + Quote(name));
     env[name] = kv.second.IsNull() ? "" : Scalar(c, kv.second, key + "." + name);
   }
@@ -279,8 +348,15 @@ void ResolveGraph(const Ctx& c, Dag* dag, const std::vector<YAML::Node>& task_no
     for (size_t u = 0; u < t.upstream.size(); ++u) {
       auto it = index.find(t.upstream[u]);
       if (it == index.end()) {
-        YAML::Node at = up.IsSequence() && u < up.size() ? up[u] : up;
-        c.Fail(at, "task " + Quote(t.task_id) + ": upstream task " + Quote(t.upstream[u]) + " does not exist");
+        // t.upstream is deduplicated: find the offending list item by value.
+        // (No YAML::Node assignment here: it would rebind the node in the tree.)
+        std::string msg = "task " + Quote(t.task_id) + ": upstream task " + Quote(t.upstream[u]) + " does not exist";
+        if (up.IsSequence()) {
+          for (const auto& item : up) {
+            if (item.IsScalar() && item.Scalar() == t.upstream[u]) c.Fail(item, msg);
+          }
+        }
+        c.Fail(up, msg);
       }
       t.upstream_idx.push_back(it->second);
       dag->tasks[size_t(it->second)].downstream_idx.push_back(int(i));
@@ -327,6 +403,7 @@ void ResolveGraph(const Ctx& c, Dag* dag, const std::vector<YAML::Node>& task_no
   // path[pos[cur]..] is the cycle, in upstream direction; print downstream-wise.
   std::vector<int> cycle(path.begin() + pos[size_t(cur)], path.end());
   std::reverse(cycle.begin(), cycle.end());
+  std::rotate(cycle.begin(), std::min_element(cycle.begin(), cycle.end()), cycle.end());  // first in file order
   std::string text;
   for (int i : cycle) text += dag->tasks[size_t(i)].task_id + " -> ";
   text += dag->tasks[size_t(cycle.front())].task_id;
@@ -344,25 +421,100 @@ std::string Fnv1aHex(std::string_view text) {
   return buf;
 }
 
-// Rejects flow-collection nesting deep enough to exhaust the parser's stack.
-void CheckNesting(std::string_view text) {
-  int depth = 0, line = 1;
-  char quote = 0;
-  for (char ch : text) {
-    if (ch == '\n') {
-      ++line;
-      quote = 0;
+// Limits checked on the YAML event stream before any node is built.
+constexpr int kMaxYamlDepth = 64;
+constexpr uint64_t kMaxYamlNodes = 1000000;  // counting every alias as a copy of its anchor
+
+// Walks the parser's events for the whole stream: rejects nesting deeper
+// than kMaxYamlDepth (throwing from the handler stops the recursive parser
+// early, whatever the syntax: flow, block or compact "- - -"), more than
+// kMaxYamlNodes nodes with aliases expanded (billion laughs), and a second
+// non-empty document (one DAG per file).
+class PrecheckHandler : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    ++documents_;
+    doc_mark_ = mark;
+    anchor_sizes_.clear();
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { Leaf(mark, anchor); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    CheckSecondDocument(mark);
+    auto it = anchor_sizes_.find(anchor);
+    Add(it == anchor_sizes_.end() ? 1 : it->second, mark);
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, const std::string&) override {
+    CheckSecondDocument(mark);
+    Leaf(mark, anchor);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    Open(mark, anchor);
+  }
+  void OnSequenceEnd() override { Close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    Open(mark, anchor);
+  }
+  void OnMapEnd() override { Close(); }
+
+ private:
+  struct Frame {
+    YAML::Mark mark;
+    YAML::anchor_t anchor;
+    uint64_t size;  // nodes in this collection, itself included, aliases expanded
+  };
+
+  static int Line(const YAML::Mark& m) { return m.line >= 0 ? m.line + 1 : 0; }
+
+  void CheckSecondDocument(const YAML::Mark& mark) {
+    if (documents_ > 1 && stack_.empty()) {
+      throw LoadError{Line(doc_mark_.line >= 0 ? doc_mark_ : mark),
+                      "a second YAML document: a DAG file holds one document (one DAG per file)"};
     }
-    if (quote) {
-      if (ch == quote) quote = 0;
-      continue;
+  }
+  // Adds n nodes to the innermost open collection (or the stream total).
+  // Every size is capped at kMaxYamlNodes, so the sums cannot overflow.
+  void Add(uint64_t n, const YAML::Mark& mark) {
+    uint64_t& target = stack_.empty() ? total_ : stack_.back().size;
+    target += n;
+    if (target > kMaxYamlNodes) {
+      throw LoadError{Line(mark), "YAML too large: over " + std::to_string(kMaxYamlNodes) +
+                                      " nodes (aliases count as copies of their anchor)"};
     }
-    if (ch == '"' || ch == '\'') quote = ch;
-    if (ch == '[' || ch == '{') {
-      if (++depth > 64) throw LoadError{line, "YAML nesting deeper than 64 levels"};
-    } else if ((ch == ']' || ch == '}') && depth > 0) {
-      --depth;
+  }
+  void Leaf(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    Add(1, mark);
+    if (anchor) anchor_sizes_[anchor] = 1;
+  }
+  void Open(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    CheckSecondDocument(mark);
+    if (int(stack_.size()) >= kMaxYamlDepth) {
+      throw LoadError{Line(mark), "YAML nesting deeper than " + std::to_string(kMaxYamlDepth) + " levels"};
     }
+    stack_.push_back(Frame{mark, anchor, 1});
+  }
+  void Close() {
+    if (stack_.empty()) return;
+    Frame f = stack_.back();
+    stack_.pop_back();
+    if (f.anchor) anchor_sizes_[f.anchor] = f.size;
+    Add(f.size, f.mark);
+  }
+
+  int documents_ = 0;
+  YAML::Mark doc_mark_ = YAML::Mark::null_mark();
+  std::vector<Frame> stack_;
+  std::unordered_map<YAML::anchor_t, uint64_t> anchor_sizes_;
+  uint64_t total_ = 0;
+};
+
+void PrecheckYaml(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  PrecheckHandler handler;
+  while (parser.HandleNextDocument(handler)) {
   }
 }
 
@@ -370,10 +522,11 @@ Dag ParseDag(std::string_view text, const std::string& filepath, const DagDefaul
   if (text.size() > kMaxDagFileBytes) {
     throw LoadError{0, "file larger than " + std::to_string(kMaxDagFileBytes >> 20) + " MiB"};
   }
-  CheckNesting(text);
   YAML::Node root;
   try {
-    root = YAML::Load(std::string(text));
+    std::string copy(text);
+    PrecheckYaml(copy);
+    root = YAML::Load(copy);
   } catch (const YAML::Exception& e) {
     throw LoadError{e.mark.line >= 0 ? e.mark.line + 1 : 0, "invalid YAML: " + e.msg};
   }
@@ -392,7 +545,12 @@ Dag ParseDag(std::string_view text, const std::string& filepath, const DagDefaul
   // dag_id and timezone first: later messages name the DAG, dates need the zone.
   YAML::Node id = root["dag_id"];
   if (!id.IsDefined()) c.Fail(root, "missing required key 'dag_id'");
-  dag.dag_id = Scalar(c, id, "dag_id");
+  for (const auto& kv : root) {
+    if (kv.first.IsScalar() && kv.first.Scalar() == "dag_id") {
+      AtKeyIfNull(kv.first, kv.second, [&] { dag.dag_id = Scalar(c, kv.second, "dag_id"); });
+      break;
+    }
+  }
   if (!ValidId(dag.dag_id)) {
     c.Fail(id, "invalid dag_id " + Quote(dag.dag_id) + ": use 1-250 characters of A-Z a-z 0-9 _ . -");
   }
@@ -407,14 +565,16 @@ Dag ParseDag(std::string_view text, const std::string& filepath, const DagDefaul
   defaults_task.owner = defaults.owner;
   defaults_task.retries = defaults.retries;
   defaults_task.retry_delay = defaults.retry_delay;
-  YAML::Node schedule_node, tasks_node, default_start, default_end;
+  // std::optional: a default-constructed YAML::Node counts as defined, and
+  // assigning to a bound YAML::Node would rebind the node in the tree.
+  std::optional<YAML::Node> schedule_node, tasks_node, default_start, default_end;
   bool exp_unused = false;
   bool has_schedule = false;
 
   auto schedule_handler = [&](const YAML::Node& v, const std::string& k) {
     if (has_schedule) c.Fail(v, "give either schedule or schedule_interval, not both");
     has_schedule = true;
-    schedule_node = v;
+    schedule_node.emplace(v);
     if (v.IsNull()) return;
     Status s = Schedule::Parse(Scalar(c, v, k), &dag.schedule);
     if (!s.ok()) c.Fail(v, k + ": " + s.message());
@@ -443,24 +603,32 @@ Dag ParseDag(std::string_view text, const std::string& filepath, const DagDefaul
       {"default_args",
        [&](const YAML::Node& v, const std::string& k) {
          if (v.IsNull()) return;
-         TaskFieldSetter setter{c, &defaults_task, &exp_unused};
+         Ctx dc{c.prefix + "default_args: "};
+         TaskFieldSetter setter{dc, &defaults_task, &exp_unused};
          auto handlers = setter.Handlers();
-         handlers.push_back({"start_date", [&](const YAML::Node& d, const std::string&) { default_start = d; }});
-         handlers.push_back({"end_date", [&](const YAML::Node& d, const std::string&) { default_end = d; }});
-         ForEachKey(c, v, k, handlers);
+         handlers.push_back({"start_date", [&](const YAML::Node& d, const std::string&) { default_start.emplace(d); }});
+         handlers.push_back({"end_date", [&](const YAML::Node& d, const std::string&) { default_end.emplace(d); }});
+         ForEachKey(dc, v, k, handlers);
        }},
       {"on_failure_callback",
        [&](const YAML::Node& v, const std::string& k) { if (!v.IsNull()) dag.on_failure_callback = ParseCallback(c, v, k); }},
-      {"tasks", [&](const YAML::Node& v, const std::string&) { tasks_node = v; }},
+      {"tasks",
+       [&](const YAML::Node& v, const std::string&) {
+         if (!v.IsSequence() || v.size() == 0) c.Fail(v, "tasks: expected a non-empty list of tasks");
+         tasks_node.emplace(v);
+       }},
   });
-  if (!dag.start_date && default_start.IsDefined() && !default_start.IsNull()) {
-    dag.start_date = Date(c, default_start, "default_args.start_date", dag.timezone);
+  // default_args dates are always checked; they apply when the DAG sets none.
+  if (default_start && !default_start->IsNull()) {
+    Instant t = Date(c, *default_start, "default_args.start_date", dag.timezone);
+    if (!dag.start_date) dag.start_date = t;
   }
-  if (!dag.end_date && default_end.IsDefined() && !default_end.IsNull()) {
-    dag.end_date = Date(c, default_end, "default_args.end_date", dag.timezone);
+  if (default_end && !default_end->IsNull()) {
+    Instant t = Date(c, *default_end, "default_args.end_date", dag.timezone);
+    if (!dag.end_date) dag.end_date = t;
   }
   if (dag.schedule.kind() != Schedule::Kind::kNone && !dag.start_date) {
-    c.Fail(schedule_node.IsDefined() ? schedule_node : root,
+    c.Fail(schedule_node ? *schedule_node : root,
            "missing required key 'start_date' (required unless schedule is null)");
   }
   if (dag.start_date && dag.end_date && *dag.end_date < *dag.start_date) {
@@ -468,14 +636,13 @@ Dag ParseDag(std::string_view text, const std::string& filepath, const DagDefaul
   }
   if (dag.schedule.kind() == Schedule::Kind::kCron && dag.start_date &&
       !dag.timetable().NextFire(*dag.start_date - Seconds(1))) {
-    c.Fail(schedule_node, "schedule " + Quote(dag.schedule.text()) + " never fires after start_date");
+    c.Fail(*schedule_node, "schedule " + Quote(dag.schedule.text()) + " never fires after start_date");
   }
 
-  if (!tasks_node.IsDefined()) c.Fail(root, "missing required key 'tasks'");
-  if (!tasks_node.IsSequence() || tasks_node.size() == 0) c.Fail(tasks_node, "tasks: expected a non-empty list of tasks");
+  if (!tasks_node) c.Fail(root, "missing required key 'tasks'");
   std::vector<YAML::Node> task_nodes;
   std::unordered_map<std::string, int> task_lines;
-  for (const auto& tn : tasks_node) {
+  for (const auto& tn : *tasks_node) {
     Task t = defaults_task;
     t.line = tn.Mark().line + 1;
     if (!tn.IsMap()) c.Fail(tn, "each task must be a mapping with task_id");
@@ -497,14 +664,15 @@ Dag ParseDag(std::string_view text, const std::string& filepath, const DagDefaul
       if (has_upstream) tc.Fail(v, "give either upstream or depends_on, not both");
       has_upstream = true;
       t.upstream.clear();
-      for (const std::string& u : StringList(tc, v, k)) {
-        if (std::find(t.upstream.begin(), t.upstream.end(), u) == t.upstream.end()) t.upstream.push_back(u);
+      std::unordered_set<std::string> seen;  // a set: long lists must not be quadratic
+      for (std::string& u : StringList(tc, v, k)) {
+        if (seen.insert(u).second) t.upstream.push_back(std::move(u));
       }
     };
     handlers.push_back({"task_id", [](const YAML::Node&, const std::string&) {}});
     handlers.push_back({"upstream", upstream_handler});
     handlers.push_back({"depends_on", upstream_handler});
-    ForEachKey(tc, tn, "task " + Quote(t.task_id), handlers);
+    ForEachKey(tc, tn, "the task", handlers);
     if (t.operator_name == "bash") {
       if (t.bash_command.empty()) tc.Fail(tn, "bash task needs a non-empty bash_command");
       if (tn["sql"].IsDefined()) tc.Fail(tn["sql"], "sql is a field of sql tasks; this task's operator is bash");
@@ -554,12 +722,12 @@ bool ParseDagText(std::string_view text, const std::string& filepath, const DagD
     *out = ParseDag(text, filepath, defaults);
     return true;
   } catch (const LoadError& e) {
-    *error = ImportError{filepath, e.line > 0 ? std::optional<int>(e.line) : std::nullopt, e.message};
+    *error = ImportError{filepath, e.line > 0 ? std::optional<int>(e.line) : std::nullopt, OneLine(e.message)};
   } catch (const YAML::Exception& e) {
     *error = ImportError{filepath, e.mark.line >= 0 ? std::optional<int>(e.mark.line + 1) : std::nullopt,
-                         "invalid YAML: " + e.msg};
+                         OneLine("invalid YAML: " + e.msg)};
   } catch (const std::exception& e) {
-    *error = ImportError{filepath, std::nullopt, std::string("cannot load: ") + e.what()};
+    *error = ImportError{filepath, std::nullopt, OneLine(std::string("cannot load: ") + e.what())};
   }
   return false;
 }
