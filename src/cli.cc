@@ -50,6 +50,52 @@ std::shared_ptr<OutputFormat> AddOutputOption(CLI::App* cmd, OutputFormat def) {
   return format;
 }
 
+namespace {
+
+// A usage error naming the command at fault: an unknown or missing command
+// lists the valid ones.
+std::string UsageMessage(CLI::App& app, int argc, char** argv, const CLI::ParseError& e) {
+  CLI::App* cur = &app;
+  std::string path = "dwfs";
+  std::string next;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.size() > 1 && a[0] == '-') {
+      // Skip the value of an option that takes one ("--config FILE").
+      if (a.find('=') == std::string::npos) {
+        for (CLI::App* c = cur; c; c = c->get_parent()) {
+          const CLI::Option* opt = c->get_option_no_throw(a);
+          if (opt) {
+            if (opt->get_type_size() != 0) ++i;
+            break;
+          }
+        }
+      }
+      continue;
+    }
+    CLI::App* sub = nullptr;
+    for (CLI::App* s : cur->get_subcommands({})) {
+      if (s->get_name() == a) sub = s;
+    }
+    if (!sub) {
+      next = a;
+      break;
+    }
+    cur = sub;
+    path += " " + a;
+  }
+  std::vector<CLI::App*> subs = cur->get_subcommands({});
+  if (!subs.empty() && std::string(e.what()).find("subcommand") != std::string::npos) {
+    std::string names;
+    for (CLI::App* s : subs) names += (names.empty() ? "" : ", ") + s->get_name();
+    return (next.empty() ? path + ": missing command" : path + ": unknown command '" + next + "'") + " (one of: " +
+           names + ")";
+  }
+  return path + ": " + e.what() + " (see " + path + " --help)";
+}
+
+}  // namespace
+
 int RunCli(int argc, char** argv, const std::map<std::string, std::string>& env, std::ostream& out,
            std::ostream& err) {
   CLI::App app{"dwfs: a workflow scheduler for YAML DAGs (Airflow's ideas, one binary)", "dwfs"};
@@ -77,7 +123,7 @@ int RunCli(int argc, char** argv, const std::map<std::string, std::string>& env,
       app.exit(e, out, err);
       return 0;
     }
-    err << "dwfs: " << e.what() << " (see dwfs --help)\n";
+    err << UsageMessage(app, argc, argv, e) << "\n";
     return 2;
   }
   if (!action) {

@@ -121,7 +121,7 @@ TEST_F(CliTest, ExitStatusTwoForBadInput) {
       {{"dags", "show", "nope"}, "DAG 'nope' not found"},
       {{"dags", "next-execution", "tutorial", "--after", "2026-02-30"}, "--after: invalid date"},
       {{"dags", "list", "-o", "xml"}, "use table, json or plain"},
-      {{"dags", "frobnicate"}, "dwfs:"},
+      {{"dags", "frobnicate"}, "dwfs dags: unknown command 'frobnicate'"},
       {{"config", "get-value", "core", "nope"}, "unknown configuration key core.nope"},
       {{"--config", "/nonexistent.yaml", "dags", "list"}, "/nonexistent.yaml: configuration file not found"},
       {{"dags", "list", "--config", "/nonexistent.yaml"}, "configuration file not found"},
