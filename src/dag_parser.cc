@@ -428,11 +428,19 @@ constexpr uint64_t kMaxYamlNodes = 1000000;  // counting every alias as a copy o
 // Walks the parser's events for the whole stream: rejects nesting deeper
 // than kMaxYamlDepth (throwing from the handler stops the recursive parser
 // early, whatever the syntax: flow, block or compact "- - -"), more than
-// kMaxYamlNodes nodes with aliases expanded (billion laughs), and a second
-// non-empty document (one DAG per file).
+// kMaxYamlNodes nodes with aliases expanded (billion laughs), a second
+// non-empty document (one DAG per file), and text yaml-cpp cannot consume.
 class PrecheckHandler : public YAML::EventHandler {
  public:
+  explicit PrecheckHandler(const std::string& text) : text_(text) {}
+
   void OnDocumentStart(const YAML::Mark& mark) override {
+    // yaml-cpp starts an empty document at a stray top-level ',' (as in
+    // "a: 1\n,") without consuming it, forever: no progress is an error.
+    if (documents_ > 0 && mark.pos == doc_mark_.pos) {
+      std::string what = mark.pos >= 0 && size_t(mark.pos) < text_.size() ? std::string(1, text_[size_t(mark.pos)]) : "";
+      throw LoadError{Line(mark), "invalid YAML: unexpected '" + what + "' at column " + std::to_string(mark.column + 1)};
+    }
     ++documents_;
     doc_mark_ = mark;
     anchor_sizes_.clear();
@@ -503,6 +511,7 @@ class PrecheckHandler : public YAML::EventHandler {
     Add(f.size, f.mark);
   }
 
+  const std::string& text_;
   int documents_ = 0;
   YAML::Mark doc_mark_ = YAML::Mark::null_mark();
   std::vector<Frame> stack_;
@@ -513,7 +522,7 @@ class PrecheckHandler : public YAML::EventHandler {
 void PrecheckYaml(const std::string& text) {
   std::istringstream in(text);
   YAML::Parser parser(in);
-  PrecheckHandler handler;
+  PrecheckHandler handler(text);
   while (parser.HandleNextDocument(handler)) {
   }
 }
