@@ -3,11 +3,15 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
+#include <system_error>
+#include <thread>
 
 #include "dwfs/dag_loader.h"
 
@@ -139,17 +143,65 @@ const Dag* DagBag::Find(std::string_view dag_id) const {
   return it != dags.end() && (*it)->dag_id == dag_id ? it->get() : nullptr;
 }
 
+namespace {
+
+// The outcome of loading one file: `dag` when it loaded, else `error`; or
+// `exception` when one escaped the loader (std::bad_alloc, say).
+struct FileResult {
+  std::shared_ptr<Dag> dag;
+  ImportError error;
+  std::exception_ptr exception;
+};
+
+// Loads files[i] into result i, on up to hardware_concurrency threads (the
+// caller's included) taking the next unclaimed file as they go. Each result
+// is written by one thread only, so the results are the same as a sequential
+// loop's whatever the thread count or finishing order. If a thread cannot be
+// started, the ones running (at least the caller's) do all the work.
+std::vector<FileResult> LoadFiles(const std::vector<std::string>& files, const DagDefaults& defaults) {
+  std::vector<FileResult> results(files.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < files.size(); i = next++) {
+      FileResult& r = results[i];
+      try {
+        auto dag = std::make_shared<Dag>();
+        if (LoadDagFile(files[i], defaults, dag.get(), &r.error)) r.dag = std::move(dag);
+      } catch (...) {
+        r.exception = std::current_exception();
+      }
+    }
+  };
+  const size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), files.size());
+  std::vector<std::thread> workers;
+  for (size_t t = 1; t < threads; ++t) {
+    try {
+      workers.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;
+    }
+  }
+  work();
+  for (std::thread& w : workers) w.join();
+  return results;
+}
+
+}  // namespace
+
 DagBag LoadDagFolder(const std::string& folder, const DagDefaults& defaults) {
   DagBag bag;
   bag.files = ListDagFiles(folder);
+  std::vector<FileResult> results = LoadFiles(bag.files, defaults);
+  // Merged in file order, as a sequential load would: the first exception
+  // (in file order) propagates.
   std::map<std::string, std::vector<std::shared_ptr<Dag>>> by_id;
-  for (const std::string& path : bag.files) {
-    auto dag = std::make_shared<Dag>();
-    ImportError err;
-    if (LoadDagFile(path, defaults, dag.get(), &err)) {
-      by_id[dag->dag_id].push_back(std::move(dag));
+  for (FileResult& r : results) {
+    if (r.exception) std::rethrow_exception(r.exception);
+    if (r.dag) {
+      std::string id = r.dag->dag_id;
+      by_id[id].push_back(std::move(r.dag));
     } else {
-      bag.errors.push_back(std::move(err));
+      bag.errors.push_back(std::move(r.error));
     }
   }
   for (auto& [id, dags] : by_id) {

@@ -241,7 +241,10 @@ void ForEachKey(const Ctx& c, const YAML::Node& map, const std::string& what,
 }
 
 Callback ParseCallback(const Ctx& c, const YAML::Node& n, const std::string& key) {
-  if (n.IsScalar()) return Callback{n.Scalar()};
+  if (n.IsScalar()) {
+    if (n.Scalar().empty()) c.Fail(n, key + ": bash_command is required");
+    return Callback{n.Scalar()};
+  }
   Callback cb;
   Ctx kc{c.prefix + key + ": "};
   ForEachKey(kc, n, key, {{"bash_command", [&](const YAML::Node& v, const std::string& k) { cb.bash_command = String(c, v, key + "." + k); }}});
@@ -531,14 +534,16 @@ Dag ParseDag(std::string_view text, const std::string& filepath, const DagDefaul
   if (text.size() > kMaxDagFileBytes) {
     throw LoadError{0, "file larger than " + std::to_string(kMaxDagFileBytes >> 20) + " MiB"};
   }
-  YAML::Node root;
+  YAML::Node loaded;
   try {
     std::string copy(text);
     PrecheckYaml(copy);
-    root = YAML::Load(copy);
+    loaded = YAML::Load(copy);
   } catch (const YAML::Exception& e) {
     throw LoadError{e.mark.line >= 0 ? e.mark.line + 1 : 0, "invalid YAML: " + e.msg};
   }
+  // Only const lookups from here: a non-const node["key"] inserts the key.
+  const YAML::Node& root = loaded;
   Ctx c;
   if (!root.IsDefined() || root.IsNull()) throw LoadError{0, "empty file: a DAG file needs dag_id and tasks"};
   if (!root.IsMap()) c.Fail(root, "a DAG file must be a mapping with dag_id and tasks");
