@@ -1,5 +1,6 @@
 #include "dwfs/connection.h"
 
+#include <algorithm>
 #include <string_view>
 #include <utility>
 
@@ -270,11 +271,11 @@ Status ParseConnectionUri(const std::string& conn_id, const std::string& uri, Co
   if (!p.port.empty()) {
     int port = 0;
     for (char ch : p.port) {
-      if (!IsDigit(ch) || port > 65535) {
+      if (!IsDigit(ch)) {
         return UriError(conn_id,
                         "invalid port (percent-encode special characters such as '/', ':' or '@' in the password)");
       }
-      port = port * 10 + (ch - '0');
+      port = std::min(port * 10 + (ch - '0'), 100000);
     }
     if (port < 1 || port > 65535) return UriError(conn_id, "port out of range 1..65535");
     c.port = port;

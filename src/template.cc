@@ -207,6 +207,9 @@ Status RenderTemplate(std::string_view text, const TemplateScope& scope, std::st
     pos = close + 2;
 
     std::string_view literal, task_id;
+    if (expr.empty()) {
+      return Status::InvalidArgument("empty '{{ }}'" + where + " (line " + std::to_string(LineAt(text, open)) + ")");
+    }
     if (ParseStringLiteral(expr, &literal)) {
       if (!append(literal)) return too_big();
     } else if (ParseXcomPull(expr, &task_id)) {

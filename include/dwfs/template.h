@@ -60,6 +60,7 @@ class TemplateScope {
 //   unknown template variable 'params.regoin' in bash_command
 //   unclosed '{{' in bash_command (line 3)
 //   unsupported template expression 'ds | upper' in bash_command (line 1)
+//   empty '{{ }}' in bash_command (line 1)
 //   cannot render 'conn.wh.host' in sql: connection 'wh' not found (...)
 //   rendered bash_command exceeds 16 MiB
 // A missing XCom (ti.xcom_pull of a task that pushed nothing) renders as the

@@ -1,0 +1,100 @@
+// RunDriver: drives RunPlans through a TaskExecutor (after ninja's Builder).
+// The one run loop behind `dags test`, `dags backfill` and the scheduler.
+//
+// Event-driven on an io_context: each try's completion is applied to its
+// plan at once and the freed slot is refilled in the same handler, so a
+// finished task's downstream starts without any polling delay. Retries wake
+// on a timer at their retry time. Resource limits (parallelism,
+// max_active_tasks, pools) are shared across all plans via SlotTracker.
+//
+// Thread safety: all methods on the io_context's thread.
+#ifndef DWFS_RUN_DRIVER_H_
+#define DWFS_RUN_DRIVER_H_
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "dwfs/clock.h"
+#include "dwfs/executor.h"
+#include "dwfs/run_plan.h"
+
+namespace dwfs {
+
+// Turns a task instance into a fully rendered request (templates, env, log
+// path). A failed Prepare fails that try with the returned message (e.g. an
+// unknown template variable) without running anything.
+class TaskPreparer {
+ public:
+  virtual ~TaskPreparer() = default;
+  virtual Status Prepare(const RunPlan& plan, int task, TaskRequest* out) = 0;
+  // The request for an on_failure_callback, or false when there is none.
+  virtual bool PrepareFailureCallback(const RunPlan& plan, int task, const std::string& reason,
+                                      TaskRequest* out) = 0;
+};
+
+// Hears about progress (printing, persistence). Every method is optional.
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  // A task changed state (scheduled, skipped, upstream_failed, queued,
+  // running, up_for_retry, success, failed).
+  virtual void OnTaskState(const RunPlan& /*plan*/, int /*task*/) {}
+  // A try ended (after OnTaskState).
+  virtual void OnTryFinished(const RunPlan& /*plan*/, int /*task*/, const TaskResult& /*result*/) {}
+  virtual void OnRunFinished(const RunPlan& /*plan*/) {}
+};
+
+class RunDriver {
+ public:
+  // References must outlive the driver.
+  RunDriver(boost::asio::io_context& io, TaskExecutor& executor, TaskPreparer& preparer, const Clock& clock,
+            SlotTracker& slots, RunObserver* observer);
+  ~RunDriver();
+
+  // Adds a run. Plans of one DAG feed depends_on_past of their successor by
+  // logical date.
+  void Add(std::shared_ptr<RunPlan> plan);
+  // Applies trigger rules and retry times and starts whatever may start.
+  // Called after every event; safe to call any time.
+  void Pump();
+  // Stops starting tries; asks the executor to terminate running ones
+  // (they finish as interrupted: up_for_retry if tries remain, else failed).
+  void Stop(const std::string& reason);
+
+  bool stopping() const { return stopping_; }
+  // Nothing running and every plan finished (or stopped with nothing running).
+  bool Done() const;
+  int running() const { return running_; }
+  const std::vector<std::shared_ptr<RunPlan>>& plans() const { return plans_; }
+
+ private:
+  void StartTry(const std::shared_ptr<RunPlan>& plan, int task);
+  void OnResult(const std::shared_ptr<RunPlan>& plan, int task, TaskResult result);
+  void ApplyUpdate(RunPlan& plan);
+  void FeedPast(RunPlan& plan);
+  void ArmRetryTimer();
+  void RunFailureCallback(const RunPlan& plan, int task, const std::string& reason);
+
+  boost::asio::io_context& io_;
+  TaskExecutor& executor_;
+  TaskPreparer& preparer_;
+  const Clock& clock_;
+  SlotTracker& slots_;
+  RunObserver* observer_;
+  std::vector<std::shared_ptr<RunPlan>> plans_;
+  std::vector<bool> reported_finished_;
+  boost::asio::steady_timer retry_timer_;
+  int running_ = 0;
+  int callbacks_running_ = 0;
+  bool stopping_ = false;
+  bool pumping_ = false;
+  uint64_t next_key_ = 1;
+};
+
+}  // namespace dwfs
+
+#endif  // DWFS_RUN_DRIVER_H_

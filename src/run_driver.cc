@@ -1,0 +1,172 @@
+#include "dwfs/run_driver.h"
+
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+
+namespace dwfs {
+
+RunDriver::RunDriver(boost::asio::io_context& io, TaskExecutor& executor, TaskPreparer& preparer,
+                     const Clock& clock, SlotTracker& slots, RunObserver* observer)
+    : io_(io),
+      executor_(executor),
+      preparer_(preparer),
+      clock_(clock),
+      slots_(slots),
+      observer_(observer),
+      retry_timer_(io) {}
+
+RunDriver::~RunDriver() = default;
+
+void RunDriver::Add(std::shared_ptr<RunPlan> plan) {
+  plans_.push_back(std::move(plan));
+  reported_finished_.push_back(false);
+}
+
+void RunDriver::FeedPast(RunPlan& plan) {
+  // The newest plan of the same DAG with an earlier logical date.
+  const RunPlan* prev = nullptr;
+  for (const auto& p : plans_) {
+    if (p.get() == &plan || p->dag().dag_id != plan.dag().dag_id) continue;
+    if (p->info().logical_date >= plan.info().logical_date) continue;
+    if (!prev || p->info().logical_date > prev->info().logical_date) prev = p.get();
+  }
+  if (!prev) return;
+  std::vector<std::optional<TaskState>> states(plan.size());
+  for (size_t i = 0; i < plan.size(); ++i) {
+    int j = prev->dag().TaskIndex(plan.dag().tasks[i].task_id);
+    if (j >= 0) states[i] = prev->instance(j).state;
+  }
+  plan.SetPreviousRun(std::move(states));
+}
+
+void RunDriver::ApplyUpdate(RunPlan& plan) {
+  FeedPast(plan);
+  for (int t : plan.Update(clock_.Now())) {
+    if (observer_) observer_->OnTaskState(plan, t);
+  }
+}
+
+void RunDriver::Pump() {
+  if (pumping_) return;  // re-entered from a synchronous report
+  pumping_ = true;
+  // Settle every plan first, then start tries by priority across plans.
+  struct Candidate {
+    std::shared_ptr<RunPlan> plan;
+    int task;
+    int priority;
+    size_t order;
+  };
+  std::vector<Candidate> ready;
+  for (size_t i = 0; i < plans_.size(); ++i) {
+    RunPlan& plan = *plans_[i];
+    if (plan.finished()) continue;
+    ApplyUpdate(plan);
+    if (stopping_) continue;
+    for (int t : plan.Runnable()) ready.push_back({plans_[i], t, plan.EffectivePriority(t), ready.size()});
+  }
+  std::stable_sort(ready.begin(), ready.end(),
+                   [](const Candidate& a, const Candidate& b) { return a.priority > b.priority; });
+  for (const Candidate& c : ready) {
+    const Task& task = c.plan->dag().tasks[size_t(c.task)];
+    if (!slots_.CanStart(c.plan->dag(), task)) continue;
+    StartTry(c.plan, c.task);
+  }
+  for (size_t i = 0; i < plans_.size(); ++i) {
+    if (!reported_finished_[i] && plans_[i]->finished()) {
+      reported_finished_[i] = true;
+      if (observer_) observer_->OnRunFinished(*plans_[i]);
+    }
+  }
+  ArmRetryTimer();
+  pumping_ = false;
+}
+
+void RunDriver::StartTry(const std::shared_ptr<RunPlan>& plan, int task) {
+  const Task& t = plan->dag().tasks[size_t(task)];
+  plan->MarkQueued(task);
+  if (observer_) observer_->OnTaskState(*plan, task);
+  plan->MarkRunning(task, clock_.Now());
+  if (observer_) observer_->OnTaskState(*plan, task);
+  TaskRequest req;
+  Status st = preparer_.Prepare(*plan, task, &req);
+  uint64_t key = next_key_++;
+  slots_.Acquire(plan->dag(), t);
+  ++running_;
+  if (!st.ok()) {
+    // Nothing to run: fail this try with the reason, asynchronously like a real result.
+    TaskResult r;
+    r.key = key;
+    r.outcome = {TaskOutcome::Kind::kFailed, st.message(), std::nullopt};
+    boost::asio::post(io_, [this, plan, task, r]() mutable { OnResult(plan, task, std::move(r)); });
+    return;
+  }
+  req.key = key;
+  executor_.Start(std::move(req), [this, plan, task](TaskResult r) { OnResult(plan, task, std::move(r)); });
+}
+
+void RunDriver::OnResult(const std::shared_ptr<RunPlan>& plan, int task, TaskResult result) {
+  --running_;
+  const Task& t = plan->dag().tasks[size_t(task)];
+  slots_.Release(plan->dag(), t);
+  bool failed_for_good;
+  if (stopping_ && result.outcome.kind != TaskOutcome::Kind::kSuccess &&
+      result.outcome.kind != TaskOutcome::Kind::kSkipped) {
+    // Stopped from outside: not the task's fault, so it does not burn a try
+    // beyond the one that was interrupted; retried if tries remain.
+    failed_for_good = plan->Interrupt(task, result.outcome.reason, clock_.Now());
+  } else {
+    failed_for_good = plan->Finish(task, result.outcome, clock_.Now());
+  }
+  if (observer_) {
+    observer_->OnTaskState(*plan, task);
+    observer_->OnTryFinished(*plan, task, result);
+  }
+  if (failed_for_good) RunFailureCallback(*plan, task, result.outcome.reason);
+  Pump();
+}
+
+void RunDriver::RunFailureCallback(const RunPlan& plan, int task, const std::string& reason) {
+  TaskRequest req;
+  if (!preparer_.PrepareFailureCallback(plan, task, reason, &req)) return;
+  req.key = next_key_++;
+  ++callbacks_running_;
+  // A failing callback is logged by the executor, never fatal.
+  executor_.Start(std::move(req), [this](TaskResult) {
+    --callbacks_running_;
+    Pump();
+  });
+}
+
+void RunDriver::ArmRetryTimer() {
+  std::optional<Instant> next;
+  for (const auto& p : plans_) {
+    std::optional<Instant> r = p->NextRetryAt();
+    if (r && (!next || *r < *next)) next = r;
+  }
+  retry_timer_.cancel();
+  if (!next || stopping_) return;
+  Seconds wait = std::max(Seconds(0), *next - clock_.Now());
+  retry_timer_.expires_after(std::chrono::seconds(wait.count()));
+  retry_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) Pump();
+  });
+}
+
+void RunDriver::Stop(const std::string& reason) {
+  if (stopping_) return;
+  stopping_ = true;
+  retry_timer_.cancel();
+  executor_.TerminateAll(reason);
+}
+
+bool RunDriver::Done() const {
+  if (running_ > 0 || callbacks_running_ > 0) return false;
+  if (stopping_) return true;
+  for (const auto& p : plans_) {
+    if (!p->finished()) return false;
+  }
+  return true;
+}
+
+}  // namespace dwfs
