@@ -8,9 +8,9 @@
 
 namespace dwfs {
 
-CliContext::CliContext(Config config, std::shared_ptr<spdlog::logger> log, const Clock& clock, std::ostream& out,
-                       std::ostream& err)
-    : config_(std::move(config)), log_(std::move(log)), clock_(clock), out_(out), err_(err) {}
+CliContext::CliContext(Config config, std::map<std::string, std::string> env, std::shared_ptr<spdlog::logger> log,
+                       const Clock& clock, std::ostream& out, std::ostream& err)
+    : config_(std::move(config)), env_(std::move(env)), log_(std::move(log)), clock_(clock), out_(out), err_(err) {}
 
 CliContext::~CliContext() = default;
 
@@ -109,6 +109,7 @@ int RunCli(int argc, char** argv, const std::map<std::string, std::string>& env,
   AddConfigCommands(&app, &action);
   AddDagsCommands(&app, &action);
   AddTasksCommands(&app, &action);
+  AddRunCommands(&app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -141,7 +142,7 @@ int RunCli(int argc, char** argv, const std::map<std::string, std::string>& env,
   }
   auto log = MakeLogger(config.logging, "dwfs", verbose);
   SystemClock clock;
-  CliContext ctx(std::move(config), log, clock, out, err);
+  CliContext ctx(std::move(config), env, log, clock, out, err);
   try {
     st = action(ctx);
   } catch (const std::exception& e) {

@@ -27,11 +27,13 @@ namespace dwfs {
 // dag bag (loaded on first use). Not thread-safe; one per invocation.
 class CliContext {
  public:
-  CliContext(Config config, std::shared_ptr<spdlog::logger> log, const Clock& clock, std::ostream& out,
-             std::ostream& err);
+  CliContext(Config config, std::map<std::string, std::string> env, std::shared_ptr<spdlog::logger> log,
+             const Clock& clock, std::ostream& out, std::ostream& err);
   ~CliContext();
 
   const Config& config() const { return config_; }
+  // The process environment (connections, task environments).
+  const std::map<std::string, std::string>& env() const { return env_; }
   spdlog::logger& log() { return *log_; }
   const Clock& clock() const { return clock_; }
   std::ostream& out() { return out_; }
@@ -47,6 +49,7 @@ class CliContext {
 
  private:
   Config config_;
+  std::map<std::string, std::string> env_;
   std::shared_ptr<spdlog::logger> log_;
   const Clock& clock_;
   std::ostream& out_;
@@ -62,6 +65,8 @@ using CliAction = std::function<Status(CliContext&)>;
 void AddConfigCommands(CLI::App* app, CliAction* action);
 void AddDagsCommands(CLI::App* app, CliAction* action);
 void AddTasksCommands(CLI::App* app, CliAction* action);
+// tasks test | render, dags test (after the dags and tasks families).
+void AddRunCommands(CLI::App* app, CliAction* action);
 
 // Adds "-o,--output" to `cmd`; the returned value holds the choice
 // (default `def`) once parsed.

@@ -188,6 +188,12 @@ std::vector<FileResult> LoadFiles(const std::vector<std::string>& files, const D
 
 }  // namespace
 
+std::shared_ptr<const Dag> DagBag::Shared(std::string_view dag_id) const {
+  auto it = std::lower_bound(dags.begin(), dags.end(), dag_id,
+                             [](const std::shared_ptr<const Dag>& d, std::string_view id) { return d->dag_id < id; });
+  return it != dags.end() && (*it)->dag_id == dag_id ? *it : nullptr;
+}
+
 DagBag LoadDagFolder(const std::string& folder, const DagDefaults& defaults) {
   DagBag bag;
   bag.files = ListDagFiles(folder);

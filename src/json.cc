@@ -1,7 +1,11 @@
 #include "dwfs/json.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <cmath>
 #include <cstdio>
+
+#include "dwfs/status.h"
 
 namespace dwfs {
 
@@ -160,6 +164,89 @@ void Json::DumpTo(std::string* out, int indent, int depth) const {
       break;
     }
   }
+}
+
+namespace {
+
+// YAML is a superset of JSON: yaml-cpp parses, this converts. Quoted scalars
+// (tag "!") are strings; plain ones are null, booleans, numbers.
+bool FromYaml(const YAML::Node& n, int depth, Json* out, std::string* err) {
+  if (depth > 64) {
+    *err = "nesting deeper than 64 levels";
+    return false;
+  }
+  if (n.IsNull()) {
+    *out = Json();
+  } else if (n.IsScalar()) {
+    const std::string& s = n.Scalar();
+    if (n.Tag() == "!") {
+      *out = Json(s);
+    } else if (s == "true" || s == "false") {
+      *out = Json(s == "true");
+    } else if (s == "null") {
+      *out = Json();
+    } else {
+      char* end = nullptr;
+      errno = 0;
+      long long i = std::strtoll(s.c_str(), &end, 10);
+      if (!s.empty() && *end == 0 && errno == 0) {
+        *out = Json(int64_t(i));
+      } else {
+        double d = std::strtod(s.c_str(), &end);
+        if (s.empty() || *end != 0) {
+          *err = "unexpected text '" + s.substr(0, 40) + "' (strings need double quotes)";
+          return false;
+        }
+        *out = Json(d);
+      }
+    }
+  } else if (n.IsSequence()) {
+    *out = Json::Array();
+    for (const auto& item : n) {
+      Json v;
+      if (!FromYaml(item, depth + 1, &v, err)) return false;
+      out->Push(std::move(v));
+    }
+  } else if (n.IsMap()) {
+    *out = Json::Object();
+    for (const auto& kv : n) {
+      Json v;
+      if (!FromYaml(kv.second, depth + 1, &v, err)) return false;
+      out->Set(kv.first.Scalar(), std::move(v));
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Status ParseJson(std::string_view text, bool require_object, Json* out) {
+  std::string t(text);
+  size_t depth = 0, max_depth = 0;
+  for (char c : t) {  // bound recursion before yaml-cpp sees the text
+    if (c == '[' || c == '{') max_depth = std::max(max_depth, ++depth);
+    if ((c == ']' || c == '}') && depth > 0) --depth;
+  }
+  if (max_depth > 64) return Status::InvalidArgument("invalid JSON: nesting deeper than 64 levels");
+  size_t first = t.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return Status::InvalidArgument("invalid JSON: empty text");
+  if (t[first] != '{' && t[first] != '[' && require_object) {
+    return Status::InvalidArgument("invalid JSON: expected an object like {\"key\": \"value\"}");
+  }
+  YAML::Node n;
+  try {
+    n = YAML::Load(t);
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument("invalid JSON: " + e.msg);
+  }
+  Json v;
+  std::string err;
+  if (!FromYaml(n, 0, &v, &err)) return Status::InvalidArgument("invalid JSON: " + err);
+  if (require_object && v.type() != Json::Type::kObject) {
+    return Status::InvalidArgument("invalid JSON: expected an object like {\"key\": \"value\"}");
+  }
+  *out = std::move(v);
+  return Status::OK();
 }
 
 }  // namespace dwfs

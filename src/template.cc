@@ -199,7 +199,16 @@ Status RenderTemplate(std::string_view text, const TemplateScope& scope, std::st
       return too_big();
     }
     if (open == std::string_view::npos) break;
-    size_t close = text.find("}}", open + 2);
+    // The first "}}" closes, except inside a leading string literal
+    // ({{ '}}' }}).
+    size_t scan = open + 2;
+    while (scan < text.size() && IsSpace(text[scan])) ++scan;
+    size_t close_from = open + 2;
+    if (scan < text.size() && (text[scan] == '\'' || text[scan] == '"')) {
+      size_t quote = text.find(text[scan], scan + 1);
+      if (quote != std::string_view::npos) close_from = quote + 1;
+    }
+    size_t close = text.find("}}", close_from);
     if (close == std::string_view::npos) {
       return Status::InvalidArgument("unclosed '{{'" + where + " (line " + std::to_string(LineAt(text, open)) + ")");
     }

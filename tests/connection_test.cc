@@ -96,7 +96,8 @@ TEST(ConnectionUri, Errors) {
       {"1pg://u:hunter2@h", "connection 'wh': invalid URI scheme"},
       {"p_g://u:hunter2@h", "connection 'wh': invalid URI scheme"},
       {"postgresql://u:hun ter2@h", "connection 'wh': URI contains a space or control character (percent-encode it)"},
-      {"postgresql://u:hunter2\x01@h", "connection 'wh': URI contains a space or control character (percent-encode it)"},
+      {"postgresql://u:hunter2\x01@h",
+       "connection 'wh': URI contains a space or control character (percent-encode it)"},
       {"postgresql://u:hunter2%zz@h", "connection 'wh': invalid percent-encoding in the password"},
       {"postgresql://u:hunter2%4@h", "connection 'wh': invalid percent-encoding in the password"},
       {"postgresql://u%g1:hunter2@h", "connection 'wh': invalid percent-encoding in the login"},
@@ -145,7 +146,8 @@ TEST(ConnectionUri, LibpqUri) {
       {"postgres://u:p@ss@h/db", "postgresql://u:p%40ss@h/db"},
       {"postgres://[::1]:5433/db", "postgresql://[::1]:5433/db"},
       {"postgres://%2Ftmp/db", "postgresql://%2Ftmp/db"},
-      {"postgres://h/db?sslmode=require&application_name=a%20b", "postgresql://h/db?application_name=a%20b&sslmode=require"},
+      {"postgres://h/db?sslmode=require&application_name=a%20b",
+       "postgresql://h/db?application_name=a%20b&sslmode=require"},
       {"http://u:p@example.com:8080/v1", "http://u:p@example.com:8080/v1"},
   };
   for (const auto& c : cases) {
@@ -174,7 +176,8 @@ TEST(ConnectionUri, MaskedUri) {
       {"postgres://user@h/db", "postgres://user@h/db"},
       {"postgres://user:@h/db", "postgres://user:@h/db"},
       {"postgres://h/db?password=hunter2&sslmode=require", "postgres://h/db?password=***&sslmode=require"},
-      {"postgres://u:hunter2@h/db?PassWord=hunter2&a=1&password=x", "postgres://u:***@h/db?PassWord=***&a=1&password=***"},
+      {"postgres://u:hunter2@h/db?PassWord=hunter2&a=1&password=x",
+       "postgres://u:***@h/db?PassWord=***&a=1&password=***"},
       {" postgres://u:hunter2@h \n", "postgres://u:***@h"},
   };
   for (const auto& c : cases) {
@@ -230,8 +233,7 @@ TEST(ConnectionEnv, Get) {
 
   Status st = source.Get("missing", &c);
   EXPECT_EQ(st.code(), Status::Code::kNotFound);
-  EXPECT_EQ(st.message(),
-            "connection 'missing' not found (set DWFS_CONN_MISSING or add it with dwfs connections add)");
+  EXPECT_EQ(st.message(), "connection 'missing' not found (set DWFS_CONN_MISSING or add it with dwfs connections add)");
 
   st = source.Get("empty", &c);
   EXPECT_EQ(st.code(), Status::Code::kNotFound);

@@ -59,6 +59,8 @@ struct DagBag {
   std::vector<std::string> files;                // every DAG file considered
 
   const Dag* Find(std::string_view dag_id) const;
+  // The shared DAG with this id, or null.
+  std::shared_ptr<const Dag> Shared(std::string_view dag_id) const;
 };
 
 // Every DAG file under `folder` (recursive; names starting with '.' skipped;

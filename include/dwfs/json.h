@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "dwfs/status.h"
+
 namespace dwfs {
 
 class Json {
@@ -73,6 +75,12 @@ class Json {
   std::vector<Json> items_;
   std::vector<std::pair<std::string, Json>> members_;
 };
+
+// Parses JSON text (a CLI -c/-t argument, a request body). Fails with a
+// one-line message on invalid JSON, on nesting deeper than 64, or when
+// `require_object` is set and the value is not an object.
+
+Status ParseJson(std::string_view text, bool require_object, Json* out);
 
 // Appends `s` as a quoted JSON string to `out`.
 void AppendJsonString(std::string* out, std::string_view s);

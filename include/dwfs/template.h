@@ -9,7 +9,8 @@
 //   {{ ti.xcom_pull('task') }}     the XCom value of a task of the same run;
 //                                  "task" or task_ids='task' also accepted
 //   {{ '{{' }}                     a quoted string literal, output as is (the
-//                                  way to write a literal "{{"); no escapes
+//                                  way to write a literal "{{"); no escapes;
+//                                  it may contain "}}"
 // Whitespace (spaces, tabs, newlines) is optional around the expression.
 // Everything outside `{{ ... }}` is copied verbatim: `{%`, `{#`, single braces
 // and a lone `}}` are plain text. Anything else inside `{{ }}` (filters,
@@ -56,7 +57,8 @@ class TemplateScope {
 };
 
 // Renders `text` into *out. `field` names the field being rendered
-// ("bash_command", "env.TZ") for error messages, which are InvalidArgument:
+// ("bash_command", "env.TZ") for error messages, which are InvalidArgument
+// (a failed Resolve keeps its own code, e.g. NotFound):
 //   unknown template variable 'params.regoin' in bash_command
 //   unclosed '{{' in bash_command (line 3)
 //   unsupported template expression 'ds | upper' in bash_command (line 1)
@@ -113,6 +115,7 @@ class StandardScope : public TemplateScope {
  public:
   explicit StandardScope(TemplateInputs in);
 
+  // nullopt also when a connection cannot be resolved (Resolve says why).
   std::optional<std::string> Lookup(std::string_view name) const override;
   std::optional<std::string> XcomPull(std::string_view task_id) const override;
   Status Resolve(std::string_view name, std::optional<std::string>* out) const override;
@@ -129,9 +132,9 @@ class StandardScope : public TemplateScope {
   void RecordSecret(const std::string& s) const;
 
   TemplateInputs in_;
-  std::map<std::string, std::string> fixed_;  // ds, ts, dag_id...
-  Json params_ = Json::Object();              // DAG params with the conf applied
-  Json conf_ = Json::Object();                // the run's conf
+  std::map<std::string, std::string> fixed_;         // ds, ts, dag_id...
+  Json params_ = Json::Object();                     // DAG params with the conf applied
+  Json conf_ = Json::Object();                       // the run's conf
   mutable std::map<std::string, Connection> conns_;  // connections resolved so far
   mutable std::vector<std::string> secrets_;
 };

@@ -1,0 +1,158 @@
+#include "dwfs/task_preparer.h"
+
+#include "dwfs/template.h"
+
+namespace dwfs {
+
+namespace {
+
+// A scope that adds a few names in front of another scope (`exception`).
+class ExtraScope : public TemplateScope {
+ public:
+  ExtraScope(const TemplateScope& base, std::map<std::string, std::string> extra)
+      : base_(base), extra_(std::move(extra)) {}
+  std::optional<std::string> Lookup(std::string_view name) const override {
+    auto it = extra_.find(std::string(name));
+    if (it != extra_.end()) return it->second;
+    return base_.Lookup(name);
+  }
+  std::optional<std::string> XcomPull(std::string_view task_id) const override { return base_.XcomPull(task_id); }
+  Status Resolve(std::string_view name, std::optional<std::string>* out) const override {
+    auto it = extra_.find(std::string(name));
+    if (it != extra_.end()) {
+      *out = it->second;
+      return Status::OK();
+    }
+    return base_.Resolve(name, out);
+  }
+
+ private:
+  const TemplateScope& base_;
+  std::map<std::string, std::string> extra_;
+};
+
+// Renders the bash command (or SQL), env values and cwd into `req`.
+Status RenderFields(const Task& t, const TemplateScope& scope, TaskRequest* req, std::map<std::string, std::string>* env,
+                    std::optional<std::string>* cwd) {
+  const bool sql = t.operator_name == "sql";
+  DWFS_RETURN_IF_ERROR(RenderTemplate(sql ? t.sql : t.bash_command, scope, sql ? "sql" : "bash_command", &req->command));
+  for (const auto& [name, value] : t.env) {
+    std::string rendered;
+    DWFS_RETURN_IF_ERROR(RenderTemplate(value, scope, "env." + name, &rendered));
+    (*env)[name] = rendered;
+  }
+  if (t.cwd) {
+    std::string rendered;
+    DWFS_RETURN_IF_ERROR(RenderTemplate(*t.cwd, scope, "cwd", &rendered));
+    *cwd = rendered;
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+std::map<std::string, std::string> BaseTaskEnvironment(const std::map<std::string, std::string>& process_env) {
+  std::map<std::string, std::string> env;
+  for (const auto& [k, v] : process_env) {
+    if (k.rfind("DWFS__", 0) == 0 || k == "DWFS_DATABASE_URL" || k == "DWFS_TEST_DATABASE_URL") continue;
+    env[k] = v;
+  }
+  if (!env.count("PATH")) env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+  return env;
+}
+
+std::string TaskLogPath(const std::string& base_log_folder, const std::string& dag_id, const std::string& run_id,
+                        const std::string& task_id, int try_number) {
+  return base_log_folder + "/dag_id=" + dag_id + "/run_id=" + run_id + "/task_id=" + task_id +
+         "/attempt=" + std::to_string(try_number) + ".log";
+}
+
+TemplateInputs StandardPreparer::Inputs(const RunPlan& plan, int task) const {
+  TemplateInputs in;
+  in.dag = &plan.dag();
+  in.task = &plan.dag().tasks[size_t(task)];
+  in.run = &plan.info();
+  in.try_number = std::max(1, plan.instance(task).try_number);
+  in.variables = options_.variables;
+  in.env = &options_.base_env;
+  in.connections = options_.connections;
+  in.xcom = [&plan](std::string_view task_id) -> std::optional<std::string> {
+    int i = plan.dag().TaskIndex(task_id);
+    if (i < 0) return std::nullopt;
+    return plan.instance(i).xcom;
+  };
+  return in;
+}
+
+Status StandardPreparer::Prepare(const RunPlan& plan, int task, TaskRequest* out) {
+  const Task& t = plan.dag().tasks[size_t(task)];
+  TemplateInputs in = Inputs(plan, task);
+  StandardScope scope(in);
+  TaskRequest req;
+  std::map<std::string, std::string> task_env;
+  DWFS_RETURN_IF_ERROR(RenderFields(t, scope, &req, &task_env, &req.cwd));
+  req.kind = t.operator_name == "sql" ? TaskRequest::Kind::kSql : TaskRequest::Kind::kBash;
+  if (req.kind == TaskRequest::Kind::kSql) {
+    Connection conn;
+    DWFS_RETURN_IF_ERROR(options_.connections->Get(t.conn_id, &conn));
+    req.conn_uri = conn.LibpqUri();
+    if (!conn.password.empty()) req.secrets.push_back(conn.password);
+  } else {
+    req.env = options_.base_env;
+    for (auto& [k, v] : task_env) req.env[k] = v;
+    for (auto& [k, v] : TaskEnvironment(in)) req.env[k] = v;
+  }
+  for (const std::string& s : scope.rendered_secrets()) req.secrets.push_back(s);
+  req.label = plan.dag().dag_id + "." + t.task_id + " (" + plan.info().run_id + ", try " +
+              std::to_string(in.try_number) + " of " + std::to_string(plan.instance(task).max_tries) + ")";
+  req.timeout = t.execution_timeout;
+  req.do_xcom_push = t.do_xcom_push;
+  req.log_path = TaskLogPath(options_.base_log_folder, plan.dag().dag_id, plan.info().run_id, t.task_id, in.try_number);
+  *out = std::move(req);
+  return Status::OK();
+}
+
+bool StandardPreparer::PrepareFailureCallback(const RunPlan& plan, int task, const std::string& reason,
+                                              TaskRequest* out) {
+  const Task& t = plan.dag().tasks[size_t(task)];
+  const std::optional<Callback>& cb = t.on_failure_callback ? t.on_failure_callback : plan.dag().on_failure_callback;
+  if (!cb) return false;
+  TemplateInputs in = Inputs(plan, task);
+  StandardScope base(in);
+  ExtraScope scope(base, {{"exception", reason}});
+  TaskRequest req;
+  req.label = plan.dag().dag_id + "." + t.task_id + " on_failure_callback";
+  req.log_path = options_.base_log_folder + "/dag_id=" + plan.dag().dag_id + "/run_id=" + plan.info().run_id +
+                 "/task_id=" + t.task_id + "/on_failure_callback.log";
+  Status st = RenderTemplate(cb->bash_command, scope, "on_failure_callback", &req.command);
+  req.env = options_.base_env;
+  if (!st.ok()) {
+    req.env["DWFS_CALLBACK_ERROR"] = st.message();
+    req.command = "echo \"dwfs: cannot render on_failure_callback: $DWFS_CALLBACK_ERROR\" >&2; exit 1";
+  }
+  for (auto& [k, v] : TaskEnvironment(in)) req.env[k] = v;
+  req.env["DWFS_EXCEPTION"] = reason;
+  req.timeout = Seconds(300);
+  req.do_xcom_push = false;
+  req.secrets = base.rendered_secrets();
+  *out = std::move(req);
+  return true;
+}
+
+Status StandardPreparer::Render(const RunPlan& plan, int task,
+                                std::vector<std::pair<std::string, std::string>>* out) const {
+  const Task& t = plan.dag().tasks[size_t(task)];
+  StandardScope scope(Inputs(plan, task));
+  TaskRequest req;
+  std::map<std::string, std::string> env;
+  std::optional<std::string> cwd;
+  DWFS_RETURN_IF_ERROR(RenderFields(t, scope, &req, &env, &cwd));
+  out->clear();
+  out->emplace_back(t.operator_name == "sql" ? "sql" : "bash_command", req.command);
+  for (const auto& [k, v] : env) out->emplace_back("env." + k, MaskAll(v, scope.rendered_secrets()));
+  if (cwd) out->emplace_back("cwd", *cwd);
+  out->front().second = MaskAll(out->front().second, scope.rendered_secrets());
+  return Status::OK();
+}
+
+}  // namespace dwfs
