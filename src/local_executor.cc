@@ -15,6 +15,7 @@
 #include <filesystem>
 
 #include "dwfs/subprocess.h"
+#include "log_file.h"
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
@@ -45,38 +46,6 @@ std::string LogLine(std::string_view text, const std::vector<std::string>& secre
 namespace {
 
 constexpr size_t kMaxLine = 1 << 20;  // longer lines are written in pieces
-
-// An append-only log file; remembers the first write error.
-class LogFile {
- public:
-  explicit LogFile(const std::string& path) {
-    std::error_code ec;
-    fs::create_directories(fs::path(path).parent_path(), ec);
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd_ < 0) error_ = "cannot open log " + path + ": " + std::strerror(errno);
-  }
-  ~LogFile() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  void Write(const std::string& s) {
-    if (fd_ < 0) return;
-    size_t off = 0;
-    while (off < s.size()) {
-      ssize_t n = ::write(fd_, s.data() + off, s.size() - off);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        if (error_.empty()) error_ = std::string("log write failed: ") + std::strerror(errno);
-        return;
-      }
-      off += size_t(n);
-    }
-  }
-  const std::string& error() const { return error_; }
-
- private:
-  int fd_ = -1;
-  std::string error_;
-};
 
 }  // namespace
 

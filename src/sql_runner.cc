@@ -14,6 +14,7 @@
 
 #include "dwfs/config.h"
 #include "dwfs/local_executor.h"
+#include "log_file.h"
 
 namespace asio = boost::asio;
 
@@ -27,7 +28,8 @@ class LocalExecutor::SqlTry : public std::enable_shared_from_this<SqlTry> {
         req_(std::move(req)),
         done_(std::move(done)),
         timer_(owner->io_),
-        work_(asio::make_work_guard(owner->io_)) {
+        work_(asio::make_work_guard(owner->io_)),
+        log_(req_.log_path) {
     secrets_ = req_.secrets;
     secrets_.push_back(req_.conn_uri);
   }
@@ -67,14 +69,7 @@ class LocalExecutor::SqlTry : public std::enable_shared_from_this<SqlTry> {
   void Log(const std::string& text) {
     std::string line = LogLine(text, secrets_);
     std::lock_guard<std::mutex> lock(log_mu_);
-    if (log_fd_ < 0) {
-      std::error_code ec;
-      std::filesystem::create_directories(std::filesystem::path(req_.log_path).parent_path(), ec);
-      log_fd_ = ::open(req_.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    }
-    if (log_fd_ >= 0 && ::write(log_fd_, line.data(), line.size()) < 0) {
-      // A failed log write does not change the task's outcome.
-    }
+    log_.Write(line);
     if (req_.on_line) {
       // on_line is called from the worker thread only through the io_context.
       auto cb = req_.on_line;
@@ -161,7 +156,6 @@ class LocalExecutor::SqlTry : public std::enable_shared_from_this<SqlTry> {
     timer_.cancel();
     work_.reset();
     if (thread_.joinable()) thread_.join();
-    if (log_fd_ >= 0) ::close(log_fd_);
     owner_->sql_.erase(id_);
     done_(std::move(r));
   }
@@ -181,7 +175,7 @@ class LocalExecutor::SqlTry : public std::enable_shared_from_this<SqlTry> {
   bool cancel_requested_ = false;     // GUARDED_BY(mu_)
   std::string interrupt_reason_;      // GUARDED_BY(mu_)
   std::mutex log_mu_;
-  int log_fd_ = -1;  // GUARDED_BY(log_mu_)
+  LogFile log_;  // GUARDED_BY(log_mu_)
 };
 
 void LocalExecutor::StartSql(TaskRequest request, Callback done) {

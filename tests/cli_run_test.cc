@@ -3,16 +3,13 @@
 
 #include <sstream>
 
-#include "cli.h"
+#include "cli_test_util.h"
 #include "test_util.h"
 
 namespace dwfs {
 namespace {
 
-struct Result {
-  int code;
-  std::string out, err;
-};
+using Result = CliResult;
 
 class CliRunTest : public testing::Test {
  protected:
@@ -30,12 +27,7 @@ class CliRunTest : public testing::Test {
     std::map<std::string, std::string> env = {{"DWFS_HOME", home_.path()},
                                               {"DWFS__CORE__DAGS_FOLDER", dags_.path()},
                                               {"PATH", "/usr/local/bin:/usr/bin:/bin"}};
-    args.insert(args.begin(), "dwfs");
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    std::ostringstream out, err;
-    int code = RunCli(int(argv.size()), argv.data(), env, out, err);
-    return {code, out.str(), err.str()};
+    return RunCliForTest(std::move(args), env);
   }
   TempDir home_, dags_;
 };
@@ -87,17 +79,13 @@ TEST_F(CliRunTest, DagsTestRunsEveryTaskReportsAndFails) {
 }
 
 TEST_F(CliRunTest, ExampleTriggerRulesDagSucceeds) {
-  std::vector<std::string> args = {"dags", "test", "trigger_rules"};
-  std::map<std::string, std::string> env = {{"DWFS_HOME", home_.path()},
-                                            {"DWFS__CORE__DAGS_FOLDER", std::string(DWFS_SOURCE_DIR) + "/dags"},
-                                            {"PATH", "/usr/local/bin:/usr/bin:/bin"}};
-  args.insert(args.begin(), "dwfs");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  std::ostringstream out, err;
-  EXPECT_EQ(RunCli(int(argv.size()), argv.data(), env, out, err), 0) << out.str() << err.str();
-  EXPECT_NE(out.str().find("on_always"), std::string::npos);
-  EXPECT_NE(out.str().find("succeeded"), std::string::npos);
+  CliResult r = RunCliForTest({"dags", "test", "trigger_rules"},
+                              {{"DWFS_HOME", home_.path()},
+                               {"DWFS__CORE__DAGS_FOLDER", std::string(DWFS_SOURCE_DIR) + "/dags"},
+                               {"PATH", "/usr/local/bin:/usr/bin:/bin"}});
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("on_always"), std::string::npos);
+  EXPECT_NE(r.out.find("succeeded"), std::string::npos);
 }
 
 }  // namespace

@@ -7,15 +7,13 @@
 #include <cstdio>
 #include <sstream>
 
+#include "cli_test_util.h"
 #include "test_util.h"
 
 namespace dwfs {
 namespace {
 
-struct Result {
-  int code;
-  std::string out, err;
-};
+using Result = CliResult;
 
 class CliTest : public testing::Test {
  protected:
@@ -33,12 +31,7 @@ class CliTest : public testing::Test {
   Result Run(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
     env["DWFS_HOME"] = home_.path();
     env["DWFS__CORE__DAGS_FOLDER"] = dags_.path();
-    args.insert(args.begin(), "dwfs");
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    std::ostringstream out, err;
-    int code = RunCli(int(argv.size()), argv.data(), env, out, err);
-    return {code, out.str(), err.str()};
+    return RunCliForTest(std::move(args), env);
   }
 
   TempDir home_, dags_;
