@@ -8,6 +8,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -81,6 +83,7 @@ class LocalExecutor::SqlTry : public std::enable_shared_from_this<SqlTry> {
   void Run() {
     TaskResult r;
     r.key = req_.key;
+    auto started = std::chrono::steady_clock::now();
     Log("dwfs: starting " + req_.label + " (sql) on " + MaskSecrets(req_.conn_uri));
     for (size_t start = 0; start < req_.command.size();) {
       size_t nl = req_.command.find('\n', start);
@@ -90,6 +93,7 @@ class LocalExecutor::SqlTry : public std::enable_shared_from_this<SqlTry> {
     }
     try {
       auto conn = std::make_unique<pqxx::connection>(req_.conn_uri);
+      connected_ = true;
       {
         std::lock_guard<std::mutex> lock(mu_);
         conn_ = conn.get();
@@ -119,7 +123,14 @@ class LocalExecutor::SqlTry : public std::enable_shared_from_this<SqlTry> {
     } catch (const pqxx::sql_error& e) {
       Fail(&r, std::string(e.what()), e.sqlstate());
     } catch (const pqxx::broken_connection& e) {
-      Fail(&r, std::string("connection lost: ") + e.what(), "");
+      std::string what = e.what();
+      // libpqxx 6 reports a connection dropped during a query (backend
+      // terminated, server restarted, network gone) as "Could not obtain
+      // client encoding: not connected.": the server's message is lost.
+      if (connected_ && what.find("client encoding") != std::string::npos) {
+        what = "the server closed the connection during the query";
+      }
+      Fail(&r, (connected_ ? "connection lost: " : "cannot connect: ") + what, "");
     } catch (const std::exception& e) {
       Fail(&r, e.what(), "");
     }
@@ -127,8 +138,23 @@ class LocalExecutor::SqlTry : public std::enable_shared_from_this<SqlTry> {
       std::lock_guard<std::mutex> lock(mu_);
       conn_ = nullptr;
     }
+    // The end of the try, as the bash runner logs it.
+    char dur[32];
+    std::snprintf(dur, sizeof dur, "%.3f",
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    Log(std::string("dwfs: ") + (connected_ ? "query ended" : "no connection") + " after " + dur +
+        "s: " + OutcomeText(r.outcome.kind) + (r.outcome.reason.empty() ? "" : " (" + r.outcome.reason + ")"));
     auto self = shared_from_this();
     asio::post(owner_->io_, [self, r = std::move(r)]() mutable { self->Complete(std::move(r)); });
+  }
+
+  static const char* OutcomeText(TaskOutcome::Kind k) {
+    switch (k) {
+      case TaskOutcome::Kind::kSuccess: return "success";
+      case TaskOutcome::Kind::kSkipped: return "skipped";
+      case TaskOutcome::Kind::kTimeout: return "timeout";
+      default: return "failed";
+    }
   }
 
   void Fail(TaskResult* r, std::string message, const std::string& sqlstate) {
@@ -149,7 +175,8 @@ class LocalExecutor::SqlTry : public std::enable_shared_from_this<SqlTry> {
                              ? interrupted
                              : "SQL error" + (sqlstate.empty() ? std::string() : " " + sqlstate) + ": " + message;
     r->outcome = {timeout ? TaskOutcome::Kind::kTimeout : TaskOutcome::Kind::kFailed, reason, std::nullopt};
-    Log("dwfs: rolled back: " + message + (sqlstate.empty() ? "" : " (SQLSTATE " + sqlstate + ")"));
+    Log((connected_ ? "dwfs: rolled back: " : "dwfs: ") + message +
+        (sqlstate.empty() ? "" : " (SQLSTATE " + sqlstate + ")"));
   }
 
   void Complete(TaskResult r) {
@@ -168,6 +195,7 @@ class LocalExecutor::SqlTry : public std::enable_shared_from_this<SqlTry> {
   // Keeps the io_context running while the worker thread has the try.
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::thread thread_;
+  bool connected_ = false;  // worker thread only
   std::vector<std::string> secrets_;
   std::mutex mu_;
   pqxx::connection* conn_ = nullptr;  // GUARDED_BY(mu_): set while a query may run

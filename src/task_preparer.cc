@@ -1,6 +1,7 @@
 #include "dwfs/task_preparer.h"
 
 #include "dwfs/template.h"
+#include "log_file.h"
 
 namespace dwfs {
 
@@ -89,25 +90,34 @@ Status StandardPreparer::Prepare(const RunPlan& plan, int task, TaskRequest* out
   TemplateInputs in = Inputs(plan, task);
   StandardScope scope(in);
   TaskRequest req;
-  std::map<std::string, std::string> task_env;
-  DWFS_RETURN_IF_ERROR(RenderFields(t, scope, &req, &task_env, &req.cwd));
-  req.kind = t.operator_name == "sql" ? TaskRequest::Kind::kSql : TaskRequest::Kind::kBash;
-  if (req.kind == TaskRequest::Kind::kSql) {
-    Connection conn;
-    DWFS_RETURN_IF_ERROR(options_.connections->Get(t.conn_id, &conn));
-    req.conn_uri = conn.LibpqUri();
-    if (!conn.password.empty()) req.secrets.push_back(conn.password);
-  } else {
-    req.env = options_.base_env;
-    for (auto& [k, v] : task_env) req.env[k] = v;
-    for (auto& [k, v] : TaskEnvironment(in)) req.env[k] = v;
-  }
-  for (const std::string& s : scope.rendered_secrets()) req.secrets.push_back(s);
   req.label = plan.dag().dag_id + "." + t.task_id + " (" + plan.info().run_id + ", try " +
               std::to_string(in.try_number) + " of " + std::to_string(plan.instance(task).max_tries) + ")";
+  req.log_path = TaskLogPath(options_.base_log_folder, plan.dag().dag_id, plan.info().run_id, t.task_id, in.try_number);
+  Status st = [&]() -> Status {
+    std::map<std::string, std::string> task_env;
+    DWFS_RETURN_IF_ERROR(RenderFields(t, scope, &req, &task_env, &req.cwd));
+    req.kind = t.operator_name == "sql" ? TaskRequest::Kind::kSql : TaskRequest::Kind::kBash;
+    if (req.kind == TaskRequest::Kind::kSql) {
+      Connection conn;
+      DWFS_RETURN_IF_ERROR(options_.connections->Get(t.conn_id, &conn));
+      req.conn_uri = conn.LibpqUri();
+      if (!conn.password.empty()) req.secrets.push_back(conn.password);
+    } else {
+      req.env = options_.base_env;
+      for (auto& [k, v] : task_env) req.env[k] = v;
+      for (auto& [k, v] : TaskEnvironment(in)) req.env[k] = v;
+    }
+    return Status::OK();
+  }();
+  for (const std::string& s : scope.rendered_secrets()) req.secrets.push_back(s);
+  if (!st.ok()) {
+    // Nothing runs, but the try's log still says why it failed.
+    LogFile log(req.log_path);
+    log.Write(LogLine("dwfs: cannot run " + req.label + ": " + st.message(), req.secrets));
+    return st;
+  }
   req.timeout = t.execution_timeout;
   req.do_xcom_push = t.do_xcom_push;
-  req.log_path = TaskLogPath(options_.base_log_folder, plan.dag().dag_id, plan.info().run_id, t.task_id, in.try_number);
   *out = std::move(req);
   return Status::OK();
 }

@@ -131,15 +131,6 @@ TEST_F(ExecutorTest, TimeoutEscalatesToSigkillForTasksIgnoringSigterm) {
   EXPECT_NE(log.find("sending SIGKILL"), std::string::npos) << log;
 }
 
-// Running or sleeping: neither gone nor a zombie waiting for init.
-bool Alive(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return false;
-  size_t close = line.rfind(')');
-  return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
-}
-
 TEST_F(ExecutorTest, ChildrenOutlivingBashAreKilledWithTheGroup) {
   TaskResult r = Run(Bash("sleep 300 & echo $!"));
   ASSERT_EQ(r.outcome.kind, TaskOutcome::Kind::kSuccess);

@@ -1,4 +1,5 @@
-// Helpers shared by the tests: a temporary directory removed at scope exit.
+// Helpers shared by the tests: a temporary directory removed at scope exit,
+// a process liveness check.
 #ifndef DWFS_TESTS_TEST_UTIL_H_
 #define DWFS_TESTS_TEST_UTIL_H_
 
@@ -10,6 +11,15 @@
 #include <string>
 
 namespace dwfs {
+
+// Whether process `pid` is running or sleeping: neither gone nor a zombie.
+inline bool Alive(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  size_t close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
+}
 
 class TempDir {
  public:
