@@ -1,21 +1,17 @@
 // ParseDagText: YAML text -> validated Dag. Internally a LoadError exception
 // carries the first problem (with its line) to the top, where it becomes an
 // ImportError; nothing escapes this file.
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <queue>
-#include <set>
-#include <sstream>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "dwfs/dag_loader.h"
 #include "dwfs/duration.h"
+#include "yaml_tree.h"
 
 namespace dwfs {
 
@@ -26,16 +22,16 @@ struct LoadError {
   std::string message;
 };
 
-int LineOf(const YAML::Node& n) { return n.IsDefined() ? n.Mark().line + 1 : 0; }
+int LineOf(const YamlNode& n) { return n.Line(); }
 
-[[noreturn]] void Fail(const YAML::Node& at, const std::string& msg) { throw LoadError{LineOf(at), msg}; }
+[[noreturn]] void Fail(const YamlNode& at, const std::string& msg) { throw LoadError{LineOf(at), msg}; }
 
 // Runs `fn`, which checks the value of the mapping entry `key: value`. An
 // empty value ("key:" then a newline) has no text of its own: yaml-cpp marks
 // it at the next token, often on a later line. Errors about such a value
 // are reported on its key's line.
 template <typename Fn>
-void AtKeyIfNull(const YAML::Node& key, const YAML::Node& value, Fn&& fn) {
+void AtKeyIfNull(const YamlNode& key, const YamlNode& value, Fn&& fn) {
   try {
     fn();
   } catch (LoadError& e) {
@@ -64,7 +60,7 @@ void AppendEscaped(std::string* out, char ch) {
 }
 
 // 's', clipped to 60 bytes, control characters escaped.
-std::string Quote(const std::string& s) {
+std::string Quote(std::string_view s) {
   std::string q = "'";
   size_t n = std::min<size_t>(s.size(), 60);
   for (size_t i = 0; i < n; ++i) AppendEscaped(&q, s[i]);
@@ -96,18 +92,18 @@ bool ValidId(const std::string& id) {
 // Context prefix for messages: "dag 'x': task 'y': ".
 struct Ctx {
   std::string prefix;
-  [[noreturn]] void Fail(const YAML::Node& at, const std::string& msg) const { dwfs::Fail(at, prefix + msg); }
+  [[noreturn]] void Fail(const YamlNode& at, const std::string& msg) const { dwfs::Fail(at, prefix + msg); }
 };
 
-std::string Scalar(const Ctx& c, const YAML::Node& n, const std::string& key) {
+std::string Scalar(const Ctx& c, const YamlNode& n, const std::string& key) {
   if (n.IsNull()) c.Fail(n, key + ": expected a value, got null");
   if (!n.IsScalar()) c.Fail(n, key + ": expected a single value, not a list or mapping");
-  return n.Scalar();
+  return std::string(n.Scalar());
 }
 
-std::string String(const Ctx& c, const YAML::Node& n, const std::string& key) { return Scalar(c, n, key); }
+std::string String(const Ctx& c, const YamlNode& n, const std::string& key) { return Scalar(c, n, key); }
 
-int Int(const Ctx& c, const YAML::Node& n, const std::string& key, int min, int max) {
+int Int(const Ctx& c, const YamlNode& n, const std::string& key, int min, int max) {
   std::string s = Scalar(c, n, key);
   size_t p = (!s.empty() && (s[0] == '-' || s[0] == '+')) ? 1 : 0;
   if (p == s.size() || s.find_first_not_of("0123456789", p) != std::string::npos) {
@@ -123,7 +119,7 @@ int Int(const Ctx& c, const YAML::Node& n, const std::string& key, int min, int 
   return int(v);
 }
 
-bool Bool(const Ctx& c, const YAML::Node& n, const std::string& key) {
+bool Bool(const Ctx& c, const YamlNode& n, const std::string& key) {
   std::string s = Scalar(c, n, key);
   std::string l = s;
   for (char& ch : l) ch = char(std::tolower(static_cast<unsigned char>(ch)));
@@ -132,7 +128,7 @@ bool Bool(const Ctx& c, const YAML::Node& n, const std::string& key) {
   c.Fail(n, key + ": expected true or false, got " + Quote(s));
 }
 
-Seconds Duration(const Ctx& c, const YAML::Node& n, const std::string& key) {
+Seconds Duration(const Ctx& c, const YamlNode& n, const std::string& key) {
   std::string s = Scalar(c, n, key);
   Seconds d;
   Status st = ParseDuration(s, &d);
@@ -140,7 +136,7 @@ Seconds Duration(const Ctx& c, const YAML::Node& n, const std::string& key) {
   return d;
 }
 
-Instant Date(const Ctx& c, const YAML::Node& n, const std::string& key, const TimeZone& tz) {
+Instant Date(const Ctx& c, const YamlNode& n, const std::string& key, const TimeZone& tz) {
   std::string s = Scalar(c, n, key);
   Instant t;
   Status st = ParseDateTime(s, tz, &t);
@@ -148,42 +144,43 @@ Instant Date(const Ctx& c, const YAML::Node& n, const std::string& key, const Ti
   return t;
 }
 
-std::vector<std::string> StringList(const Ctx& c, const YAML::Node& n, const std::string& key) {
+std::vector<std::string> StringList(const Ctx& c, const YamlNode& n, const std::string& key) {
   std::vector<std::string> out;
   if (n.IsNull()) return out;
-  if (n.IsScalar()) return {n.Scalar()};  // a single item
+  if (n.IsScalar()) return {std::string(n.Scalar())};  // a single item
   if (!n.IsSequence()) c.Fail(n, key + ": expected a list");
-  for (const auto& item : n) out.push_back(Scalar(c, item, key + " item"));
+  out.reserve(n.size());
+  for (YamlNode item : n.Items()) out.push_back(Scalar(c, item, key + " item"));
   return out;
 }
 
 // YAML -> Json with bounded size (aliases cannot blow up memory).
-Json ToJson(const Ctx& c, const YAML::Node& n, const std::string& key, size_t* budget, int depth) {
+Json ToJson(const Ctx& c, const YamlNode& n, const std::string& key, size_t* budget, int depth) {
   if (*budget == 0 || depth > 32) c.Fail(n, key + ": value too large or too deeply nested");
   --*budget;
   if (n.IsNull()) return Json();
   if (n.IsScalar()) {
-    const std::string& s = n.Scalar();
-    if (n.Tag() == "!") return Json(s);  // quoted: always a string
+    std::string_view s = n.Scalar();
+    if (n.IsQuoted()) return Json(std::string(s));  // quoted: always a string
     if (s == "true" || s == "True") return Json(true);
     if (s == "false" || s == "False") return Json(false);
     // A plain decimal integer (optionally signed) becomes a number; anything
     // else ("2026-01-01", "1-2", "1.5") stays a string.
-    size_t digits_from = (s[0] == '-' || s[0] == '+') ? 1 : 0;
-    if (s.size() > digits_from && s.size() < 19 && s.find_first_not_of("0123456789", digits_from) == std::string::npos) {
-      return Json(int64_t(std::stoll(s)));
+    size_t digits_from = (!s.empty() && (s[0] == '-' || s[0] == '+')) ? 1 : 0;
+    if (s.size() > digits_from && s.size() < 19 && s.find_first_not_of("0123456789", digits_from) == s.npos) {
+      return Json(int64_t(std::stoll(std::string(s))));
     }
     if (*budget < s.size() / 64) c.Fail(n, key + ": value too large");
     *budget -= std::min(*budget, s.size() / 64);
-    return Json(s);
+    return Json(std::string(s));
   }
   if (n.IsSequence()) {
     Json a = Json::Array();
-    for (const auto& item : n) a.Push(ToJson(c, item, key, budget, depth + 1));
+    for (YamlNode item : n.Items()) a.Push(ToJson(c, item, key, budget, depth + 1));
     return a;
   }
   Json o = Json::Object();
-  for (const auto& kv : n) {
+  for (const YamlPair& kv : n.Pairs()) {
     std::string name = Scalar(c, kv.first, key + " key");
     if (o.Find(name)) c.Fail(kv.first, "duplicate key " + Quote(name) + " in " + key);
     o.Set(name, ToJson(c, kv.second, key + "." + name, budget, depth + 1));
@@ -192,7 +189,7 @@ Json ToJson(const Ctx& c, const YAML::Node& n, const std::string& key, size_t* b
 }
 
 // Levenshtein distance, for "did you mean" hints (short keys only).
-size_t EditDistance(const std::string& a, const std::string& b) {
+size_t EditDistance(std::string_view a, std::string_view b) {
   if (a.size() > 64 || b.size() > 64) return 99;
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
@@ -206,21 +203,31 @@ size_t EditDistance(const std::string& a, const std::string& b) {
   return prev[b.size()];
 }
 
-using FieldHandler = std::function<void(const YAML::Node& value, const std::string& key)>;
+using FieldHandler = std::function<void(const YamlNode& value, const std::string& key)>;
+using FieldHandlers = std::vector<std::pair<std::string_view, FieldHandler>>;  // names unique
 
 // Walks a mapping: rejects duplicate and unknown keys (listing the known
 // ones), calls the handler of each known key.
-void ForEachKey(const Ctx& c, const YAML::Node& map, const std::string& what,
-                const std::vector<std::pair<const char*, FieldHandler>>& handlers) {
+void ForEachKey(const Ctx& c, const YamlNode& map, const std::string& what,
+                const FieldHandlers& handlers) {
   if (!map.IsMap()) c.Fail(map, what + " must be a mapping of key: value");
-  std::set<std::string> seen;
-  for (const auto& kv : map) {
+  // Every key seen is a distinct known key (a duplicate or unknown one
+  // fails), so `seen` never outgrows `handlers`: a linear scan is fine.
+  std::vector<std::string_view> seen;
+  seen.reserve(std::min(map.size(), handlers.size()));
+  for (const YamlPair& kv : map.Pairs()) {
     if (!kv.first.IsScalar()) c.Fail(kv.first, "keys of " + what + " must be plain names");
-    const std::string& key = kv.first.Scalar();
-    if (!seen.insert(key).second) c.Fail(kv.first, "duplicate key " + Quote(key) + " in " + what);
+    std::string_view key = kv.first.Scalar();
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+      c.Fail(kv.first, "duplicate key " + Quote(key) + " in " + what);
+    }
+    seen.push_back(key);
     const FieldHandler* h = nullptr;
     for (const auto& [name, fn] : handlers) {
-      if (key == name) h = &fn;
+      if (key == name) {
+        h = &fn;
+        break;
+      }
     }
     if (!h) {
       std::string known, close;
@@ -236,23 +243,23 @@ void ForEachKey(const Ctx& c, const YAML::Node& map, const std::string& what,
       c.Fail(kv.first, "unknown key " + Quote(key) +
                            (close.empty() ? " (known: " + known + ")" : " (did you mean " + Quote(close) + "?)"));
     }
-    AtKeyIfNull(kv.first, kv.second, [&] { (*h)(kv.second, key); });
+    AtKeyIfNull(kv.first, kv.second, [&] { (*h)(kv.second, std::string(key)); });
   }
 }
 
-Callback ParseCallback(const Ctx& c, const YAML::Node& n, const std::string& key) {
+Callback ParseCallback(const Ctx& c, const YamlNode& n, const std::string& key) {
   if (n.IsScalar()) {
     if (n.Scalar().empty()) c.Fail(n, key + ": bash_command is required");
-    return Callback{n.Scalar()};
+    return Callback{std::string(n.Scalar())};
   }
   Callback cb;
   Ctx kc{c.prefix + key + ": "};
-  ForEachKey(kc, n, key, {{"bash_command", [&](const YAML::Node& v, const std::string& k) { cb.bash_command = String(c, v, key + "." + k); }}});
+  ForEachKey(kc, n, key, {{"bash_command", [&](const YamlNode& v, const std::string& k) { cb.bash_command = String(c, v, key + "." + k); }}});
   if (cb.bash_command.empty()) c.Fail(n, key + ": bash_command is required");
   return cb;
 }
 
-std::map<std::string, std::string> ParseEnv(const Ctx& c, const YAML::Node& n, const std::string& key) {
+std::map<std::string, std::string> ParseEnv(const Ctx& c, const YamlNode& n, const std::string& key) {
   std::map<std::string, std::string> env;
   if (n.IsNull()) return env;
   if (!n.IsMap()) c.Fail(n, key + ": expected a mapping of NAME: value");
@@ -266,7 +273,7 @@ std::map<std::string, std::string> ParseEnv(const Ctx& c, const YAML::Node& n, c
     }
     return true;
   };
-  for (const auto& kv : n) {
+  for (const YamlPair& kv : n.Pairs()) {
     std::string name = Scalar(c, kv.first, key + " name");
     if (!valid_name(name)) c.Fail(kv.first, key + ": invalid environment variable name " + Quote(name));
     if (env.count(name)) c.Fail(kv.first, key + ": duplicate variable " + Quote(name));
@@ -281,14 +288,15 @@ struct TaskFieldSetter {
   Task* t;
   bool* exp_backoff_set;
 
-  std::vector<std::pair<const char*, FieldHandler>> Handlers() {
+  // The handlers work on *t: re-point t to reuse them for another task.
+  FieldHandlers Handlers() {
     return {
-        {"operator", [this](const YAML::Node& v, const std::string& k) { t->operator_name = String(c, v, k); }},
-        {"bash_command", [this](const YAML::Node& v, const std::string& k) { t->bash_command = String(c, v, k); }},
-        {"sql", [this](const YAML::Node& v, const std::string& k) { t->sql = String(c, v, k); }},
-        {"conn_id", [this](const YAML::Node& v, const std::string& k) { t->conn_id = String(c, v, k); }},
+        {"operator", [this](const YamlNode& v, const std::string& k) { t->operator_name = String(c, v, k); }},
+        {"bash_command", [this](const YamlNode& v, const std::string& k) { t->bash_command = String(c, v, k); }},
+        {"sql", [this](const YamlNode& v, const std::string& k) { t->sql = String(c, v, k); }},
+        {"conn_id", [this](const YamlNode& v, const std::string& k) { t->conn_id = String(c, v, k); }},
         {"trigger_rule",
-         [this](const YAML::Node& v, const std::string& k) {
+         [this](const YamlNode& v, const std::string& k) {
            std::string s = String(c, v, k);
            if (!ParseTriggerRule(s, &t->trigger_rule)) {
              std::string all;
@@ -296,16 +304,16 @@ struct TaskFieldSetter {
              c.Fail(v, k + ": unknown trigger rule " + Quote(s) + " (use " + all + ")");
            }
          }},
-        {"retries", [this](const YAML::Node& v, const std::string& k) { t->retries = Int(c, v, k, 0, 1000); }},
-        {"retry_delay", [this](const YAML::Node& v, const std::string& k) { t->retry_delay = Duration(c, v, k); }},
+        {"retries", [this](const YamlNode& v, const std::string& k) { t->retries = Int(c, v, k, 0, 1000); }},
+        {"retry_delay", [this](const YamlNode& v, const std::string& k) { t->retry_delay = Duration(c, v, k); }},
         {"retry_exponential_backoff",
-         [this](const YAML::Node& v, const std::string& k) { t->retry_exponential_backoff = Bool(c, v, k); }},
+         [this](const YamlNode& v, const std::string& k) { t->retry_exponential_backoff = Bool(c, v, k); }},
         {"max_retry_delay",
-         [this](const YAML::Node& v, const std::string& k) {
+         [this](const YamlNode& v, const std::string& k) {
            if (v.IsNull()) t->max_retry_delay.reset(); else t->max_retry_delay = Duration(c, v, k);
          }},
         {"execution_timeout",
-         [this](const YAML::Node& v, const std::string& k) {
+         [this](const YamlNode& v, const std::string& k) {
            if (v.IsNull()) {
              t->execution_timeout.reset();
              return;
@@ -315,47 +323,46 @@ struct TaskFieldSetter {
            t->execution_timeout = d;
          }},
         {"pool",
-         [this](const YAML::Node& v, const std::string& k) {
+         [this](const YamlNode& v, const std::string& k) {
            t->pool = String(c, v, k);
            if (!ValidId(t->pool)) c.Fail(v, k + ": invalid pool name " + Quote(t->pool));
          }},
-        {"pool_slots", [this](const YAML::Node& v, const std::string& k) { t->pool_slots = Int(c, v, k, 1, 1000000); }},
+        {"pool_slots", [this](const YamlNode& v, const std::string& k) { t->pool_slots = Int(c, v, k, 1, 1000000); }},
         {"priority_weight",
-         [this](const YAML::Node& v, const std::string& k) { t->priority_weight = Int(c, v, k, -1000000, 1000000); }},
-        {"depends_on_past", [this](const YAML::Node& v, const std::string& k) { t->depends_on_past = Bool(c, v, k); }},
+         [this](const YamlNode& v, const std::string& k) { t->priority_weight = Int(c, v, k, -1000000, 1000000); }},
+        {"depends_on_past", [this](const YamlNode& v, const std::string& k) { t->depends_on_past = Bool(c, v, k); }},
         {"env",
-         [this](const YAML::Node& v, const std::string& k) {
+         [this](const YamlNode& v, const std::string& k) {
            for (auto& [name, value] : ParseEnv(c, v, k)) t->env[name] = value;  // merged over defaults
          }},
-        {"cwd", [this](const YAML::Node& v, const std::string& k) { t->cwd = String(c, v, k); }},
-        {"owner", [this](const YAML::Node& v, const std::string& k) { t->owner = String(c, v, k); }},
-        {"do_xcom_push", [this](const YAML::Node& v, const std::string& k) { t->do_xcom_push = Bool(c, v, k); }},
+        {"cwd", [this](const YamlNode& v, const std::string& k) { t->cwd = String(c, v, k); }},
+        {"owner", [this](const YamlNode& v, const std::string& k) { t->owner = String(c, v, k); }},
+        {"do_xcom_push", [this](const YamlNode& v, const std::string& k) { t->do_xcom_push = Bool(c, v, k); }},
         {"on_failure_callback",
-         [this](const YAML::Node& v, const std::string& k) {
+         [this](const YamlNode& v, const std::string& k) {
            if (v.IsNull()) t->on_failure_callback.reset(); else t->on_failure_callback = ParseCallback(c, v, k);
          }},
-        {"doc", [this](const YAML::Node& v, const std::string& k) { t->doc = String(c, v, k); }},
+        {"doc", [this](const YamlNode& v, const std::string& k) { t->doc = String(c, v, k); }},
     };
   }
 };
 
 // Resolves upstream ids, fills downstream lists, computes the topological
 // order; fails on a missing upstream or a cycle (naming the tasks in it).
-void ResolveGraph(const Ctx& c, Dag* dag, const std::vector<YAML::Node>& task_nodes) {
+void ResolveGraph(const Ctx& c, Dag* dag, const std::vector<YamlNode>& task_nodes) {
   std::unordered_map<std::string, int> index;
   for (size_t i = 0; i < dag->tasks.size(); ++i) index[dag->tasks[i].task_id] = int(i);
   for (size_t i = 0; i < dag->tasks.size(); ++i) {
     Task& t = dag->tasks[i];
-    const YAML::Node& tn = task_nodes[i];
-    YAML::Node up = tn["upstream"].IsDefined() ? tn["upstream"] : tn["depends_on"];
     for (size_t u = 0; u < t.upstream.size(); ++u) {
       auto it = index.find(t.upstream[u]);
       if (it == index.end()) {
         // t.upstream is deduplicated: find the offending list item by value.
-        // (No YAML::Node assignment here: it would rebind the node in the tree.)
+        const YamlNode& tn = task_nodes[i];
+        YamlNode up = tn["upstream"].IsDefined() ? tn["upstream"] : tn["depends_on"];
         std::string msg = "task " + Quote(t.task_id) + ": upstream task " + Quote(t.upstream[u]) + " does not exist";
         if (up.IsSequence()) {
-          for (const auto& item : up) {
+          for (YamlNode item : up.Items()) {
             if (item.IsScalar() && item.Scalar() == t.upstream[u]) c.Fail(item, msg);
           }
         }
@@ -424,126 +431,16 @@ std::string Fnv1aHex(std::string_view text) {
   return buf;
 }
 
-// Limits checked on the YAML event stream before any node is built.
-constexpr int kMaxYamlDepth = 64;
-constexpr uint64_t kMaxYamlNodes = 1000000;  // counting every alias as a copy of its anchor
-
-// Walks the parser's events for the whole stream: rejects nesting deeper
-// than kMaxYamlDepth (throwing from the handler stops the recursive parser
-// early, whatever the syntax: flow, block or compact "- - -"), more than
-// kMaxYamlNodes nodes with aliases expanded (billion laughs), a second
-// non-empty document (one DAG per file), and text yaml-cpp cannot consume.
-class PrecheckHandler : public YAML::EventHandler {
- public:
-  explicit PrecheckHandler(const std::string& text) : text_(text) {}
-
-  void OnDocumentStart(const YAML::Mark& mark) override {
-    // yaml-cpp starts an empty document at a stray top-level ',' (as in
-    // "a: 1\n,") without consuming it, forever: no progress is an error.
-    if (documents_ > 0 && mark.pos == doc_mark_.pos) {
-      std::string what = mark.pos >= 0 && size_t(mark.pos) < text_.size() ? std::string(1, text_[size_t(mark.pos)]) : "";
-      throw LoadError{Line(mark), "invalid YAML: unexpected '" + what + "' at column " + std::to_string(mark.column + 1)};
-    }
-    ++documents_;
-    doc_mark_ = mark;
-    anchor_sizes_.clear();
-  }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { Leaf(mark, anchor); }
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    CheckSecondDocument(mark);
-    auto it = anchor_sizes_.find(anchor);
-    Add(it == anchor_sizes_.end() ? 1 : it->second, mark);
-  }
-  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, const std::string&) override {
-    CheckSecondDocument(mark);
-    Leaf(mark, anchor);
-  }
-  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                       YAML::EmitterStyle::value) override {
-    Open(mark, anchor);
-  }
-  void OnSequenceEnd() override { Close(); }
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                  YAML::EmitterStyle::value) override {
-    Open(mark, anchor);
-  }
-  void OnMapEnd() override { Close(); }
-
- private:
-  struct Frame {
-    YAML::Mark mark;
-    YAML::anchor_t anchor;
-    uint64_t size;  // nodes in this collection, itself included, aliases expanded
-  };
-
-  static int Line(const YAML::Mark& m) { return m.line >= 0 ? m.line + 1 : 0; }
-
-  void CheckSecondDocument(const YAML::Mark& mark) {
-    if (documents_ > 1 && stack_.empty()) {
-      throw LoadError{Line(doc_mark_.line >= 0 ? doc_mark_ : mark),
-                      "a second YAML document: a DAG file holds one document (one DAG per file)"};
-    }
-  }
-  // Adds n nodes to the innermost open collection (or the stream total).
-  // Every size is capped at kMaxYamlNodes, so the sums cannot overflow.
-  void Add(uint64_t n, const YAML::Mark& mark) {
-    uint64_t& target = stack_.empty() ? total_ : stack_.back().size;
-    target += n;
-    if (target > kMaxYamlNodes) {
-      throw LoadError{Line(mark), "YAML too large: over " + std::to_string(kMaxYamlNodes) +
-                                      " nodes (aliases count as copies of their anchor)"};
-    }
-  }
-  void Leaf(const YAML::Mark& mark, YAML::anchor_t anchor) {
-    Add(1, mark);
-    if (anchor) anchor_sizes_[anchor] = 1;
-  }
-  void Open(const YAML::Mark& mark, YAML::anchor_t anchor) {
-    CheckSecondDocument(mark);
-    if (int(stack_.size()) >= kMaxYamlDepth) {
-      throw LoadError{Line(mark), "YAML nesting deeper than " + std::to_string(kMaxYamlDepth) + " levels"};
-    }
-    stack_.push_back(Frame{mark, anchor, 1});
-  }
-  void Close() {
-    if (stack_.empty()) return;
-    Frame f = stack_.back();
-    stack_.pop_back();
-    if (f.anchor) anchor_sizes_[f.anchor] = f.size;
-    Add(f.size, f.mark);
-  }
-
-  const std::string& text_;
-  int documents_ = 0;
-  YAML::Mark doc_mark_ = YAML::Mark::null_mark();
-  std::vector<Frame> stack_;
-  std::unordered_map<YAML::anchor_t, uint64_t> anchor_sizes_;
-  uint64_t total_ = 0;
-};
-
-void PrecheckYaml(const std::string& text) {
-  std::istringstream in(text);
-  YAML::Parser parser(in);
-  PrecheckHandler handler(text);
-  while (parser.HandleNextDocument(handler)) {
-  }
-}
-
 Dag ParseDag(std::string_view text, const std::string& filepath, const DagDefaults& defaults) {
   if (text.size() > kMaxDagFileBytes) {
     throw LoadError{0, "file larger than " + std::to_string(kMaxDagFileBytes >> 20) + " MiB"};
   }
-  YAML::Node loaded;
-  try {
-    std::string copy(text);
-    PrecheckYaml(copy);
-    loaded = YAML::Load(copy);
-  } catch (const YAML::Exception& e) {
-    throw LoadError{e.mark.line >= 0 ? e.mark.line + 1 : 0, "invalid YAML: " + e.msg};
+  YamlTree tree;
+  {
+    LoadError e{0, {}};
+    if (!tree.Parse(text, &e.line, &e.message)) throw e;
   }
-  // Only const lookups from here: a non-const node["key"] inserts the key.
-  const YAML::Node& root = loaded;
+  const YamlNode root = tree.root();
   Ctx c;
   if (!root.IsDefined() || root.IsNull()) throw LoadError{0, "empty file: a DAG file needs dag_id and tasks"};
   if (!root.IsMap()) c.Fail(root, "a DAG file must be a mapping with dag_id and tasks");
@@ -557,9 +454,9 @@ Dag ParseDag(std::string_view text, const std::string& filepath, const DagDefaul
   dag.is_paused_upon_creation = defaults.is_paused_upon_creation;
 
   // dag_id and timezone first: later messages name the DAG, dates need the zone.
-  YAML::Node id = root["dag_id"];
+  YamlNode id = root["dag_id"];
   if (!id.IsDefined()) c.Fail(root, "missing required key 'dag_id'");
-  for (const auto& kv : root) {
+  for (const YamlPair& kv : root.Pairs()) {
     if (kv.first.IsScalar() && kv.first.Scalar() == "dag_id") {
       AtKeyIfNull(kv.first, kv.second, [&] { dag.dag_id = Scalar(c, kv.second, "dag_id"); });
       break;
@@ -570,7 +467,7 @@ Dag ParseDag(std::string_view text, const std::string& filepath, const DagDefaul
   }
   c.prefix = "dag " + Quote(dag.dag_id) + ": ";
   std::string tzname = defaults.default_timezone;
-  YAML::Node tzn = root["timezone"];
+  YamlNode tzn = root["timezone"];
   if (tzn.IsDefined() && !tzn.IsNull()) tzname = Scalar(c, tzn, "timezone");
   Status st = TimeZone::Find(tzname, &dag.timezone);
   if (!st.ok()) c.Fail(tzn.IsDefined() ? tzn : root, "timezone: " + st.message());
@@ -579,70 +476,68 @@ Dag ParseDag(std::string_view text, const std::string& filepath, const DagDefaul
   defaults_task.owner = defaults.owner;
   defaults_task.retries = defaults.retries;
   defaults_task.retry_delay = defaults.retry_delay;
-  // std::optional: a default-constructed YAML::Node counts as defined, and
-  // assigning to a bound YAML::Node would rebind the node in the tree.
-  std::optional<YAML::Node> schedule_node, tasks_node, default_start, default_end;
+  YamlNode schedule_node, tasks_node, default_start, default_end;  // undefined until their key is met
   bool exp_unused = false;
   bool has_schedule = false;
 
-  auto schedule_handler = [&](const YAML::Node& v, const std::string& k) {
+  auto schedule_handler = [&](const YamlNode& v, const std::string& k) {
     if (has_schedule) c.Fail(v, "give either schedule or schedule_interval, not both");
     has_schedule = true;
-    schedule_node.emplace(v);
+    schedule_node = v;
     if (v.IsNull()) return;
     Status s = Schedule::Parse(Scalar(c, v, k), &dag.schedule);
     if (!s.ok()) c.Fail(v, k + ": " + s.message());
   };
   ForEachKey(c, root, "the DAG", {
-      {"dag_id", [](const YAML::Node&, const std::string&) {}},
-      {"timezone", [](const YAML::Node&, const std::string&) {}},
-      {"description", [&](const YAML::Node& v, const std::string& k) { dag.description = v.IsNull() ? "" : String(c, v, k); }},
-      {"doc", [&](const YAML::Node& v, const std::string& k) { dag.doc = String(c, v, k); }},
+      {"dag_id", [](const YamlNode&, const std::string&) {}},
+      {"timezone", [](const YamlNode&, const std::string&) {}},
+      {"description", [&](const YamlNode& v, const std::string& k) { dag.description = v.IsNull() ? "" : String(c, v, k); }},
+      {"doc", [&](const YamlNode& v, const std::string& k) { dag.doc = String(c, v, k); }},
       {"schedule", schedule_handler},
       {"schedule_interval", schedule_handler},
-      {"start_date", [&](const YAML::Node& v, const std::string& k) { if (!v.IsNull()) dag.start_date = Date(c, v, k, dag.timezone); }},
-      {"end_date", [&](const YAML::Node& v, const std::string& k) { if (!v.IsNull()) dag.end_date = Date(c, v, k, dag.timezone); }},
-      {"catchup", [&](const YAML::Node& v, const std::string& k) { dag.catchup = Bool(c, v, k); }},
-      {"max_active_runs", [&](const YAML::Node& v, const std::string& k) { dag.max_active_runs = Int(c, v, k, 1, 100000); }},
-      {"max_active_tasks", [&](const YAML::Node& v, const std::string& k) { dag.max_active_tasks = Int(c, v, k, 1, 100000); }},
-      {"is_paused_upon_creation", [&](const YAML::Node& v, const std::string& k) { dag.is_paused_upon_creation = Bool(c, v, k); }},
-      {"tags", [&](const YAML::Node& v, const std::string& k) { dag.tags = StringList(c, v, k); }},
+      {"start_date", [&](const YamlNode& v, const std::string& k) { if (!v.IsNull()) dag.start_date = Date(c, v, k, dag.timezone); }},
+      {"end_date", [&](const YamlNode& v, const std::string& k) { if (!v.IsNull()) dag.end_date = Date(c, v, k, dag.timezone); }},
+      {"catchup", [&](const YamlNode& v, const std::string& k) { dag.catchup = Bool(c, v, k); }},
+      {"max_active_runs", [&](const YamlNode& v, const std::string& k) { dag.max_active_runs = Int(c, v, k, 1, 100000); }},
+      {"max_active_tasks", [&](const YamlNode& v, const std::string& k) { dag.max_active_tasks = Int(c, v, k, 1, 100000); }},
+      {"is_paused_upon_creation", [&](const YamlNode& v, const std::string& k) { dag.is_paused_upon_creation = Bool(c, v, k); }},
+      {"tags", [&](const YamlNode& v, const std::string& k) { dag.tags = StringList(c, v, k); }},
       {"params",
-       [&](const YAML::Node& v, const std::string& k) {
+       [&](const YamlNode& v, const std::string& k) {
          if (v.IsNull()) return;
          if (!v.IsMap()) c.Fail(v, "params: expected a mapping of name: value");
          size_t budget = 100000;
          dag.params = ToJson(c, v, k, &budget, 0);
        }},
       {"default_args",
-       [&](const YAML::Node& v, const std::string& k) {
+       [&](const YamlNode& v, const std::string& k) {
          if (v.IsNull()) return;
          Ctx dc{c.prefix + "default_args: "};
          TaskFieldSetter setter{dc, &defaults_task, &exp_unused};
          auto handlers = setter.Handlers();
-         handlers.push_back({"start_date", [&](const YAML::Node& d, const std::string&) { default_start.emplace(d); }});
-         handlers.push_back({"end_date", [&](const YAML::Node& d, const std::string&) { default_end.emplace(d); }});
+         handlers.push_back({"start_date", [&](const YamlNode& d, const std::string&) { default_start = d; }});
+         handlers.push_back({"end_date", [&](const YamlNode& d, const std::string&) { default_end = d; }});
          ForEachKey(dc, v, k, handlers);
        }},
       {"on_failure_callback",
-       [&](const YAML::Node& v, const std::string& k) { if (!v.IsNull()) dag.on_failure_callback = ParseCallback(c, v, k); }},
+       [&](const YamlNode& v, const std::string& k) { if (!v.IsNull()) dag.on_failure_callback = ParseCallback(c, v, k); }},
       {"tasks",
-       [&](const YAML::Node& v, const std::string&) {
+       [&](const YamlNode& v, const std::string&) {
          if (!v.IsSequence() || v.size() == 0) c.Fail(v, "tasks: expected a non-empty list of tasks");
-         tasks_node.emplace(v);
+         tasks_node = v;
        }},
   });
   // default_args dates are always checked; they apply when the DAG sets none.
-  if (default_start && !default_start->IsNull()) {
-    Instant t = Date(c, *default_start, "default_args.start_date", dag.timezone);
+  if (default_start.IsDefined() && !default_start.IsNull()) {
+    Instant t = Date(c, default_start, "default_args.start_date", dag.timezone);
     if (!dag.start_date) dag.start_date = t;
   }
-  if (default_end && !default_end->IsNull()) {
-    Instant t = Date(c, *default_end, "default_args.end_date", dag.timezone);
+  if (default_end.IsDefined() && !default_end.IsNull()) {
+    Instant t = Date(c, default_end, "default_args.end_date", dag.timezone);
     if (!dag.end_date) dag.end_date = t;
   }
   if (dag.schedule.kind() != Schedule::Kind::kNone && !dag.start_date) {
-    c.Fail(schedule_node ? *schedule_node : root,
+    c.Fail(schedule_node.IsDefined() ? schedule_node : root,
            "missing required key 'start_date' (required unless schedule is null)");
   }
   if (dag.start_date && dag.end_date && *dag.end_date < *dag.start_date) {
@@ -650,17 +545,45 @@ Dag ParseDag(std::string_view text, const std::string& filepath, const DagDefaul
   }
   if (dag.schedule.kind() == Schedule::Kind::kCron && dag.start_date &&
       !dag.timetable().NextFire(*dag.start_date - Seconds(1))) {
-    c.Fail(*schedule_node, "schedule " + Quote(dag.schedule.text()) + " never fires after start_date");
+    c.Fail(schedule_node, "schedule " + Quote(dag.schedule.text()) + " never fires after start_date");
   }
 
-  if (!tasks_node) c.Fail(root, "missing required key 'tasks'");
-  std::vector<YAML::Node> task_nodes;
+  if (!tasks_node.IsDefined()) c.Fail(root, "missing required key 'tasks'");
+  std::vector<YamlNode> task_nodes;
+  // Capped: a huge list of bad items fails at the first one.
+  task_nodes.reserve(std::min<size_t>(tasks_node.size(), 1024));
+  dag.tasks.reserve(std::min<size_t>(tasks_node.size(), 1024));
   std::unordered_map<std::string, int> task_lines;
-  for (const auto& tn : *tasks_node) {
+  // One handler table for all tasks, working on the task being read (`cur`).
+  Ctx tc;
+  TaskFieldSetter setter{tc, nullptr, &exp_unused};
+  FieldHandlers handlers = setter.Handlers();
+  bool has_upstream = false;
+  auto upstream_handler = [&](const YamlNode& v, const std::string& k) {
+    if (has_upstream) tc.Fail(v, "give either upstream or depends_on, not both");
+    has_upstream = true;
+    std::vector<std::string>& ups = setter.t->upstream;
+    ups.clear();
+    std::vector<std::string> list = StringList(tc, v, k);
+    if (list.size() <= 16) {  // deduplicated, first occurrences kept
+      for (std::string& u : list) {
+        if (std::find(ups.begin(), ups.end(), u) == ups.end()) ups.push_back(std::move(u));
+      }
+    } else {
+      std::unordered_set<std::string> seen;  // a set: long lists must not be quadratic
+      for (std::string& u : list) {
+        if (seen.insert(u).second) ups.push_back(std::move(u));
+      }
+    }
+  };
+  handlers.push_back({"task_id", [](const YamlNode&, const std::string&) {}});
+  handlers.push_back({"upstream", upstream_handler});
+  handlers.push_back({"depends_on", upstream_handler});
+  for (YamlNode tn : tasks_node.Items()) {
     Task t = defaults_task;
-    t.line = tn.Mark().line + 1;
+    t.line = tn.Line();
     if (!tn.IsMap()) c.Fail(tn, "each task must be a mapping with task_id");
-    YAML::Node tid = tn["task_id"];
+    YamlNode tid = tn["task_id"];
     if (!tid.IsDefined()) c.Fail(tn, "a task is missing required key 'task_id'");
     t.task_id = Scalar(c, tid, "task_id");
     if (!ValidId(t.task_id)) {
@@ -670,22 +593,9 @@ Dag ParseDag(std::string_view text, const std::string& filepath, const DagDefaul
       c.Fail(tid, "duplicate task_id " + Quote(t.task_id) + " (first defined on line " + std::to_string(it->second) + ")");
     }
     task_lines[t.task_id] = t.line;
-    Ctx tc{c.prefix + "task " + Quote(t.task_id) + ": "};
-    TaskFieldSetter setter{tc, &t, &exp_unused};
-    auto handlers = setter.Handlers();
-    bool has_upstream = false;
-    auto upstream_handler = [&](const YAML::Node& v, const std::string& k) {
-      if (has_upstream) tc.Fail(v, "give either upstream or depends_on, not both");
-      has_upstream = true;
-      t.upstream.clear();
-      std::unordered_set<std::string> seen;  // a set: long lists must not be quadratic
-      for (std::string& u : StringList(tc, v, k)) {
-        if (seen.insert(u).second) t.upstream.push_back(std::move(u));
-      }
-    };
-    handlers.push_back({"task_id", [](const YAML::Node&, const std::string&) {}});
-    handlers.push_back({"upstream", upstream_handler});
-    handlers.push_back({"depends_on", upstream_handler});
+    tc.prefix = c.prefix + "task " + Quote(t.task_id) + ": ";
+    setter.t = &t;
+    has_upstream = false;
     ForEachKey(tc, tn, "the task", handlers);
     if (t.operator_name == "bash") {
       if (t.bash_command.empty()) tc.Fail(tn, "bash task needs a non-empty bash_command");
@@ -737,9 +647,6 @@ bool ParseDagText(std::string_view text, const std::string& filepath, const DagD
     return true;
   } catch (const LoadError& e) {
     *error = ImportError{filepath, e.line > 0 ? std::optional<int>(e.line) : std::nullopt, OneLine(e.message)};
-  } catch (const YAML::Exception& e) {
-    *error = ImportError{filepath, e.mark.line >= 0 ? std::optional<int>(e.mark.line + 1) : std::nullopt,
-                         OneLine("invalid YAML: " + e.msg)};
   } catch (const std::exception& e) {
     *error = ImportError{filepath, std::nullopt, OneLine(std::string("cannot load: ") + e.what())};
   }
