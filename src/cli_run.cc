@@ -3,12 +3,15 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <deque>
+#include <thread>
+#include <vector>
 
 #include "cli.h"
 #include "dwfs/local_executor.h"
@@ -21,6 +24,37 @@ namespace dwfs {
 
 namespace {
 
+// Removes `root` and everything under it. Freeing a directory can take
+// milliseconds (ext4 with online discard on a busy disk), and a run leaves
+// one per task, so the folders of each level go on a few threads.
+void RemoveTree(const std::string& root) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::vector<std::vector<fs::path>> levels;  // directories by depth below root
+  for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!it->is_directory(ec) || it->is_symlink(ec)) continue;  // symlinks are not followed
+    size_t depth = size_t(it.depth());
+    if (levels.size() <= depth) levels.resize(depth + 1);
+    levels[depth].push_back(it->path());
+  }
+  for (size_t d = levels.size(); d-- > 0;) {  // deepest first: a folder's subfolders are gone
+    const std::vector<fs::path>& dirs = levels[d];
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      for (size_t i; (i = next.fetch_add(1)) < dirs.size();) {
+        std::error_code e;
+        fs::remove_all(dirs[i], e);
+      }
+    };
+    size_t n = std::min<size_t>(8, dirs.size() / 8);
+    std::vector<std::thread> threads;
+    for (size_t t = 1; t < n; ++t) threads.emplace_back(work);
+    work();
+    for (std::thread& t : threads) t.join();
+  }
+  fs::remove_all(root, ec);
+}
+
 // A private folder for the logs of foreground runs (they record nothing).
 class ScratchDir {
  public:
@@ -29,8 +63,7 @@ class ScratchDir {
     if (::mkdtemp(t.data())) path_ = t;
   }
   ~ScratchDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+    if (!path_.empty()) RemoveTree(path_);
   }
   const std::string& path() const { return path_; }
 

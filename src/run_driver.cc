@@ -51,26 +51,34 @@ void RunDriver::Pump() {
   if (pumping_) return;  // re-entered from a synchronous report
   pumping_ = true;
   // Settle every plan first, then start tries by priority across plans.
+  // Cheap when nothing can start (every slot taken): called after each event.
   struct Candidate {
-    std::shared_ptr<RunPlan> plan;
+    size_t plan;
     int task;
     int priority;
-    size_t order;
   };
   std::vector<Candidate> ready;
+  size_t plans_with_ready = 0;
   for (size_t i = 0; i < plans_.size(); ++i) {
     RunPlan& plan = *plans_[i];
     if (plan.finished()) continue;
     ApplyUpdate(plan);
-    if (stopping_) continue;
-    for (int t : plan.Runnable()) ready.push_back({plans_[i], t, plan.EffectivePriority(t), ready.size()});
+    if (stopping_ || slots_.full()) continue;
+    size_t before = ready.size();
+    for (int t : plan.Runnable()) ready.push_back({i, t, plan.EffectivePriority(t)});
+    if (ready.size() > before) ++plans_with_ready;
   }
-  std::stable_sort(ready.begin(), ready.end(),
-                   [](const Candidate& a, const Candidate& b) { return a.priority > b.priority; });
+  // Each plan's list is already by priority; only a mix of plans needs sorting.
+  if (plans_with_ready > 1) {
+    std::stable_sort(ready.begin(), ready.end(),
+                     [](const Candidate& a, const Candidate& b) { return a.priority > b.priority; });
+  }
   for (const Candidate& c : ready) {
-    const Task& task = c.plan->dag().tasks[size_t(c.task)];
-    if (!slots_.CanStart(c.plan->dag(), task)) continue;
-    StartTry(c.plan, c.task);
+    if (slots_.full()) break;  // no candidate left could start
+    const RunPlan& plan = *plans_[c.plan];
+    if (!slots_.CanStart(plan.dag(), plan.dag().tasks[size_t(c.task)])) continue;
+    std::shared_ptr<RunPlan> keep = plans_[c.plan];  // StartTry's observers may add plans
+    StartTry(keep, c.task);
   }
   for (size_t i = 0; i < plans_.size(); ++i) {
     if (!reported_finished_[i] && plans_[i]->finished()) {

@@ -39,11 +39,21 @@ RunPlan::RunPlan(std::shared_ptr<const Dag> dag, RunInfo info) : dag_(std::move(
     }
     priority_[i] = int(std::clamp<long long>(sum, -(1 << 30), 1 << 30));
   }
+  by_priority_.resize(n);
+  for (size_t i = 0; i < n; ++i) by_priority_[i] = int(i);
+  std::sort(by_priority_.begin(), by_priority_.end(), [this](int a, int b) {
+    if (priority_[size_t(a)] != priority_[size_t(b)]) return priority_[size_t(a)] > priority_[size_t(b)];
+    return topo_rank_[size_t(a)] < topo_rank_[size_t(b)];
+  });
 }
 
-void RunPlan::SetPreviousRun(std::vector<std::optional<TaskState>> states) { previous_ = std::move(states); }
+void RunPlan::SetPreviousRun(std::vector<std::optional<TaskState>> states) {
+  previous_ = std::move(states);
+  Changed();
+}
 
 void RunPlan::Restrict(const std::vector<bool>& keep) {
+  Changed();
   for (size_t i = 0; i < tis_.size() && i < keep.size(); ++i) {
     if (!keep[i]) tis_[i].state = TaskState::kRemoved;
   }
@@ -107,24 +117,25 @@ std::vector<int> RunPlan::Update(Instant now) {
         break;
     }
   }
+  if (!changed.empty()) Changed();
   return changed;
 }
 
 std::vector<int> RunPlan::Runnable() const {
   std::vector<int> out;
-  for (size_t i = 0; i < tis_.size(); ++i) {
-    if (tis_[i].state == TaskState::kScheduled) out.push_back(int(i));
+  for (int t : by_priority_) {
+    if (tis_[size_t(t)].state == TaskState::kScheduled) out.push_back(t);
   }
-  std::sort(out.begin(), out.end(), [this](int a, int b) {
-    if (priority_[size_t(a)] != priority_[size_t(b)]) return priority_[size_t(a)] > priority_[size_t(b)];
-    return topo_rank_[size_t(a)] < topo_rank_[size_t(b)];
-  });
   return out;
 }
 
-void RunPlan::MarkQueued(int task) { tis_[size_t(task)].state = TaskState::kQueued; }
+void RunPlan::MarkQueued(int task) {
+  tis_[size_t(task)].state = TaskState::kQueued;
+  Changed();
+}
 
 void RunPlan::MarkRunning(int task, Instant now) {
+  Changed();
   TaskInstance& ti = tis_[size_t(task)];
   ti.state = TaskState::kRunning;
   ++ti.try_number;
@@ -134,6 +145,7 @@ void RunPlan::MarkRunning(int task, Instant now) {
 }
 
 bool RunPlan::Finish(int task, const TaskOutcome& outcome, Instant now) {
+  Changed();
   TaskInstance& ti = tis_[size_t(task)];
   ti.end_date = now;
   ti.reason = outcome.reason;
@@ -159,6 +171,7 @@ bool RunPlan::Finish(int task, const TaskOutcome& outcome, Instant now) {
 }
 
 bool RunPlan::Interrupt(int task, const std::string& reason, Instant now) {
+  Changed();
   TaskInstance& ti = tis_[size_t(task)];
   if (ti.state == TaskState::kQueued) {  // never started: no try used
     ti.state = TaskState::kScheduled;
@@ -168,6 +181,12 @@ bool RunPlan::Interrupt(int task, const std::string& reason, Instant now) {
 }
 
 RunState RunPlan::state() const {
+  if (!state_cacheable_) return ComputeState();
+  if (!state_cache_) state_cache_ = ComputeState();
+  return *state_cache_;
+}
+
+RunState RunPlan::ComputeState() const {
   bool all_finished = true, busy = false, waiting = false;
   for (size_t i = 0; i < tis_.size(); ++i) {
     TaskState s = tis_[i].state;

@@ -119,9 +119,7 @@ Status Subprocess::Spawn(const SpawnOptions& options, Subprocess* out) {
   return Status::OK();
 }
 
-void Subprocess::SignalGroup(int sig) const {
-  if (pid_ > 0) ::kill(-pid_, sig);
-}
+bool Subprocess::SignalGroup(int sig) const { return pid_ > 0 && ::kill(-pid_, sig) == 0; }
 
 bool Subprocess::TryReap() {
   if (reaped_) return true;

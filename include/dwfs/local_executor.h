@@ -3,12 +3,17 @@
 //
 // Bash: `/bin/bash -c <command>` in its own session and process group,
 // stdin /dev/null, only fds 0-2 inherited, the request's environment, its cwd
-// or a fresh temp dir (removed afterwards). stdout and stderr stream line by
-// line, timestamped and secret-masked, to the try's log file; nothing is held
-// whole in memory (lines over 1 MiB are split). Exit 0 is success, 99
-// skipped, anything else failure. When bash exits, whatever is left of its
-// group is killed. execution_timeout: SIGTERM to the group, SIGKILL after
-// `kill_grace`, reported as a timeout.
+// or a fresh temp dir (gone by the time the try is reported). stdout and
+// stderr stream line by line, timestamped and secret-masked, to the try's log
+// file; nothing is held whole in memory (lines over 1 MiB are split). A
+// helper thread opens the log files, makes temp dirs in advance and deletes
+// used ones (an untouched one is recycled under a new name instead), so
+// that no file-system work sits between one task's exit and the start of
+// the next. Exit 0 is success, 99 skipped, anything else
+// failure. When bash exits, whatever is left of its group is killed; the
+// try is reported once its log is complete and its group is gone.
+// execution_timeout: SIGTERM to the group, SIGKILL after `kill_grace`,
+// reported as a timeout.
 //
 // SQL: the rendered text runs in one transaction on a worker thread (one per
 // running SQL try, so a hung query never blocks anything else); any error
@@ -53,6 +58,8 @@ class LocalExecutor : public TaskExecutor {
  private:
   class BashTry;
   class SqlTry;
+  class FileChores;
+  FileChores& chores();
   void StartBash(TaskRequest request, Callback done);
   void StartSql(TaskRequest request, Callback done);
   void TerminateSql(const std::string& reason);
@@ -63,6 +70,7 @@ class LocalExecutor : public TaskExecutor {
   uint64_t next_id_ = 1;
   std::map<uint64_t, std::shared_ptr<BashTry>> bash_;
   std::map<uint64_t, std::shared_ptr<SqlTry>> sql_;
+  std::unique_ptr<FileChores> chores_;  // made for the first bash try
 };
 
 }  // namespace dwfs

@@ -67,7 +67,13 @@ class RunPlan {
   size_t size() const { return tis_.size(); }
   const TaskInstance& instance(int task) const { return tis_[size_t(task)]; }
   // For restoring stored state (scheduler recovery) and for `tasks clear`.
-  TaskInstance& mutable_instance(int task) { return tis_[size_t(task)]; }
+  // The caller may change the instance at any time afterwards, so from then
+  // on state() is recomputed on every call instead of cached.
+  TaskInstance& mutable_instance(int task) {
+    state_cacheable_ = false;
+    state_cache_.reset();
+    return tis_[size_t(task)];
+  }
 
   // depends_on_past: the states of this DAG's tasks in the previous run
   // (indexed like dag().tasks; nullopt where the task did not exist). Without
@@ -87,7 +93,7 @@ class RunPlan {
 
   // Scheduled tasks, by effective priority (priority_weight plus that of
   // every downstream task, Airflow's default weight rule), then topological
-  // order.
+  // order. O(tasks), no sorting: the order is fixed when the plan is made.
   std::vector<int> Runnable() const;
   int EffectivePriority(int task) const { return priority_[size_t(task)]; }
 
@@ -105,9 +111,12 @@ class RunPlan {
   // running until every task has finished; then success when every leaf is
   // success or skipped, failed otherwise. A run with nothing runnable, running
   // or waiting for a retry or for the past, but unfinished tasks, is failed
-  // (deadlock).
+  // (deadlock). Cached between changes (drivers ask after every event).
   RunState state() const;
-  bool finished() const { return state() == RunState::kSuccess || state() == RunState::kFailed; }
+  bool finished() const {
+    RunState s = state();
+    return s == RunState::kSuccess || s == RunState::kFailed;
+  }
   // The earliest pending retry time, if any.
   std::optional<Instant> NextRetryAt() const;
   int CountIn(TaskState s) const;
@@ -115,13 +124,18 @@ class RunPlan {
  private:
   UpstreamCounts CountUpstream(int task) const;
   bool PastAllows(int task) const;
+  RunState ComputeState() const;
+  void Changed() { state_cache_.reset(); }
 
   std::shared_ptr<const Dag> dag_;
   RunInfo info_;
   std::vector<TaskInstance> tis_;
   std::vector<int> priority_;
   std::vector<int> topo_rank_;
+  std::vector<int> by_priority_;  // every task, in Runnable() order
   std::optional<std::vector<std::optional<TaskState>>> previous_;
+  mutable std::optional<RunState> state_cache_;
+  bool state_cacheable_ = true;  // false once mutable_instance() was called
 };
 
 // Slots shared by every run a driver executes: global parallelism, each
@@ -137,6 +151,8 @@ class SlotTracker {
   void Acquire(const Dag& dag, const Task& task);
   void Release(const Dag& dag, const Task& task);
   int running() const { return running_; }
+  // Global parallelism is used up: CanStart is false for every task.
+  bool full() const { return running_ >= parallelism_; }
 
  private:
   int PoolSize(const std::string& pool) const;

@@ -52,8 +52,9 @@ class Subprocess {
 
   // Sends `sig` to the whole process group. Safe after the leader exited
   // (other group members may live on); no-op once reaped and the group is
-  // empty.
-  void SignalGroup(int sig) const;
+  // empty. Returns whether the group had a member to signal (with sig 0:
+  // whether anything of it is left, zombies not yet reaped included).
+  bool SignalGroup(int sig) const;
 
   // Reaps the process without blocking (retrying on EINTR). Returns true
   // once it has exited; then exit_status() / term_signal() are valid.
