@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "dwfs/logging.h"
+#include "dwfs/store.h"
 
 namespace dwfs {
 
@@ -32,6 +33,18 @@ Status CliContext::FindDag(const std::string& dag_id, const Dag** out) {
     msg += " (" + std::to_string(bag.errors.size()) + " file(s) failed to load; see dwfs dags list-import-errors)";
   }
   return Status::NotFound(msg);
+}
+
+Status CliContext::OpenStore(Store** out) {
+  if (!store_) {
+    if (config_.database.url.empty()) {
+      return Status::FailedPrecondition(
+          "no metadata database configured: set database.url in the config file or DWFS_DATABASE_URL");
+    }
+    DWFS_RETURN_IF_ERROR(Store::Open(config_.database.url, &store_));
+  }
+  *out = store_.get();
+  return Status::OK();
 }
 
 Status CliContext::ParseDate(const std::string& text, const TimeZone& tz, Instant* out) const {
@@ -110,6 +123,9 @@ int RunCli(int argc, char** argv, const std::map<std::string, std::string>& env,
   AddDagsCommands(&app, &action);
   AddTasksCommands(&app, &action);
   AddRunCommands(&app, &action);
+  AddDbCommands(&app, &action);
+  AddStateCommands(&app, &action);
+  AddSchedulerCommands(&app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

@@ -23,6 +23,8 @@ class logger;
 
 namespace dwfs {
 
+class Store;
+
 // What a command gets to work with. Owns the loaded configuration and the
 // dag bag (loaded on first use). Not thread-safe; one per invocation.
 class CliContext {
@@ -44,6 +46,11 @@ class CliContext {
   // The DAG with this id, or NotFound naming it and the folder (and hinting
   // at import errors).
   Status FindDag(const std::string& dag_id, const Dag** out);
+  // The metadata store at database.url, opened on first use and owned by the
+  // context. FailedPrecondition when no url is configured (naming
+  // DWFS_DATABASE_URL / database.url), IOError when it is unreachable, the
+  // Store::Open error when the schema is not migrated.
+  Status OpenStore(Store** out);
   // Parses a CLI date, naive ones in `tz`; InvalidArgument quoting it.
   Status ParseDate(const std::string& text, const TimeZone& tz, Instant* out) const;
 
@@ -55,6 +62,7 @@ class CliContext {
   std::ostream& out_;
   std::ostream& err_;
   std::optional<DagBag> bag_;
+  std::unique_ptr<Store> store_;
 };
 
 // A parsed command ready to run.
@@ -67,6 +75,13 @@ void AddDagsCommands(CLI::App* app, CliAction* action);
 void AddTasksCommands(CLI::App* app, CliAction* action);
 // tasks test | render, dags test (after the dags and tasks families).
 void AddRunCommands(CLI::App* app, CliAction* action);
+// db, connections, variables; the stored-state leaves of dags and tasks
+// (pause, unpause, trigger, list-runs, state; tasks state,
+// states-for-dag-run, clear, logs). src/cli_db.cc, src/cli_state.cc.
+void AddDbCommands(CLI::App* app, CliAction* action);
+void AddStateCommands(CLI::App* app, CliAction* action);
+// scheduler, tasks run (src/cli_scheduler.cc).
+void AddSchedulerCommands(CLI::App* app, CliAction* action);
 
 // Adds "-o,--output" to `cmd`; the returned value holds the choice
 // (default `def`) once parsed.

@@ -21,6 +21,8 @@ class Status {
     kIOError,          // file system or network failure
     kFailed,           // the work failed (a task, a run): CLI exit status 1
     kInternal,
+    kAlreadyExists,       // a duplicate (run id, logical date): CLI exit status 2
+    kFailedPrecondition,  // the system is not in the needed state (schema version): exit 1
   };
 
   Status() = default;  // OK
@@ -30,6 +32,8 @@ class Status {
   static Status IOError(std::string msg) { return Status(Code::kIOError, std::move(msg)); }
   static Status Failed(std::string msg) { return Status(Code::kFailed, std::move(msg)); }
   static Status Internal(std::string msg) { return Status(Code::kInternal, std::move(msg)); }
+  static Status AlreadyExists(std::string msg) { return Status(Code::kAlreadyExists, std::move(msg)); }
+  static Status FailedPrecondition(std::string msg) { return Status(Code::kFailedPrecondition, std::move(msg)); }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
@@ -55,7 +59,8 @@ inline int Status::ExitCode() const {
   switch (code_) {
     case Code::kOk: return 0;
     case Code::kInvalidArgument:
-    case Code::kNotFound: return 2;
+    case Code::kNotFound:
+    case Code::kAlreadyExists: return 2;
     default: return 1;
   }
 }
