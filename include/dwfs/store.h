@@ -165,8 +165,10 @@ class Store {
   virtual Status ListImportErrors(std::vector<ImportErrorRecord>* out) = 0;
 
   // --- runs ---
-  // Creates a run (state `state`, queued_at now). AlreadyExists when the
-  // run id or the logical date is taken for this DAG.
+  // Creates a run (state `state`, queued_at now) and sets the DAG's
+  // next_dagrun_check to now if it was later (so a scheduler looks at it at
+  // once). AlreadyExists when the run id or the logical date is taken for
+  // this DAG; NotFound when the DAG is not stored.
   virtual Status CreateRun(const std::string& dag_id, const RunInfo& info, RunState state, Instant now,
                            std::optional<int64_t> owner) = 0;
   virtual Status GetRun(const std::string& dag_id, const std::string& run_id, RunRecord* out) = 0;
