@@ -17,6 +17,7 @@
 #include "dwfs/local_executor.h"
 #include "dwfs/run_driver.h"
 #include "dwfs/task_preparer.h"
+#include "engine.h"
 
 namespace asio = boost::asio;
 
@@ -179,50 +180,14 @@ class ConsoleObserver : public RunObserver {
   std::map<int, double> durations_;
 };
 
-struct Engine {
-  Engine(CliContext& ctx, const std::string& log_folder, const Clock& clock)
-      : connections(ctx.env()),
-        preparer([&] {
-          PreparerOptions o;
-          o.base_log_folder = log_folder;
-          o.base_env = BaseTaskEnvironment(ctx.env());
-          o.connections = &connections;
-          return o;
-        }()),
-        executor(io,
-                 [&] {
-                   LocalExecutorOptions o;
-                   o.kill_grace = ctx.config().core.killed_task_cleanup_time;
-                   return o;
-                 }()),
-        slots(ctx.config().core.parallelism, ctx.config().core.default_pool_slots),
-        signals(io, SIGINT, SIGTERM),
-        clock_(clock) {}
-
-  // Runs until the driver is done; Ctrl-C / SIGTERM stop it cleanly.
-  void Run(RunDriver& driver, std::ostream& err) {
-    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-      if (ec) return;
-      err << "\ndwfs: " << (sig == SIGINT ? "interrupted (Ctrl-C)" : "terminated")
-          << ": stopping running tasks\n";
-      interrupted = true;
-      driver.Stop(sig == SIGINT ? "interrupted (Ctrl-C)" : "terminated (SIGTERM)");
-    });
-    driver.Pump();
-    while (!driver.Done() && io.run_one()) {
-    }
-    signals.cancel();
-  }
-
-  asio::io_context io;
-  EnvConnectionSource connections;
-  StandardPreparer preparer;
-  LocalExecutor executor;
-  SlotTracker slots;
-  asio::signal_set signals;
-  const Clock& clock_;
-  bool interrupted = false;
-};
+// Foreground commands record nothing: connections and variables come from
+// the environment only.
+EngineOptions ForegroundEngine(CliContext& ctx, const std::string& log_folder) {
+  EngineOptions o;
+  o.log_folder = log_folder;
+  o.process_env = ctx.env();
+  return o;
+}
 
 Status LoadRun(CliContext& ctx, const std::string& dag_id, const std::string& date, const std::string& conf_json,
                const Dag** dag, RunInfo* info) {
@@ -248,7 +213,7 @@ Status TasksTest(CliContext& ctx, const std::string& dag_id, const std::string& 
   keep[size_t(index)] = true;
   plan->Restrict(keep);
   plan->mutable_instance(index).max_tries = 1;  // one try, no retries
-  Engine engine(ctx, logs.path(), ctx.clock());
+  Engine engine(ctx.config(), ForegroundEngine(ctx, logs.path()));
   // Stream the log to stdout as it is written.
   class Streamer : public TaskPreparer {
    public:
@@ -263,10 +228,10 @@ Status TasksTest(CliContext& ctx, const std::string& dag_id, const std::string& 
    private:
     StandardPreparer& p_;
     std::ostream& out_;
-  } streamer(engine.preparer, ctx.out());
-  RunDriver driver(engine.io, engine.executor, streamer, ctx.clock(), engine.slots, nullptr);
+  } streamer(engine.preparer(), ctx.out());
+  RunDriver driver(engine.io(), engine.executor(), streamer, ctx.clock(), engine.slots(), nullptr);
   driver.Add(plan);
-  engine.Run(driver, ctx.err());
+  engine.RunInForeground(driver, ctx.err());
   const TaskInstance& ti = plan->instance(index);
   if (ti.state == TaskState::kSuccess || ti.state == TaskState::kSkipped) {
     if (ti.xcom) ctx.out() << "dwfs: XCom value: " << ti.xcom->substr(0, 200) << "\n";
@@ -304,16 +269,16 @@ Status DagsTest(CliContext& ctx, const std::string& dag_id, const std::string& d
   DWFS_RETURN_IF_ERROR(LoadRun(ctx, dag_id, date, conf, &dag, &info));
   ScratchDir logs;
   auto plan = std::make_shared<RunPlan>(ctx.dag_bag().Shared(dag_id), info);
-  Engine engine(ctx, logs.path(), ctx.clock());
+  Engine engine(ctx.config(), ForegroundEngine(ctx, logs.path()));
   ConsoleObserver console(ctx.out(), logs.path());
   ctx.out() << "dwfs: testing DAG " << dag_id << ", run " << info.run_id << " (data interval "
             << FormatIso(info.data_interval.start, dag->timezone) << " to "
             << FormatIso(info.data_interval.end, dag->timezone) << "), " << dag->tasks.size() << " tasks\n";
-  RunDriver driver(engine.io, engine.executor, engine.preparer, ctx.clock(), engine.slots, &console);
+  RunDriver driver(engine.io(), engine.executor(), engine.preparer(), ctx.clock(), engine.slots(), &console);
   driver.Add(plan);
-  engine.Run(driver, ctx.err());
+  engine.RunInForeground(driver, ctx.err());
   console.PrintSummary(*plan);
-  if (engine.interrupted) return Status::Failed("run " + info.run_id + " interrupted");
+  if (engine.interrupted()) return Status::Failed("run " + info.run_id + " interrupted");
   RunState st = plan->state();
   ctx.out() << "dwfs: run " << info.run_id << " " << (st == RunState::kSuccess ? "succeeded" : RunStateName(st)) << "\n";
   if (st != RunState::kSuccess) return Status::Failed("DAG " + dag_id + " run " + RunStateName(st));

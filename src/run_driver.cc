@@ -63,7 +63,7 @@ void RunDriver::Pump() {
     RunPlan& plan = *plans_[i];
     if (plan.finished()) continue;
     ApplyUpdate(plan);
-    if (stopping_ || slots_.full()) continue;
+    if (stopping_ || draining_ || slots_.full()) continue;
     size_t before = ready.size();
     for (int t : plan.Runnable()) ready.push_back({i, t, plan.EffectivePriority(t)});
     if (ready.size() > before) ++plans_with_ready;
@@ -110,6 +110,11 @@ void RunDriver::StartTry(const std::shared_ptr<RunPlan>& plan, int task) {
     return;
   }
   req.key = key;
+  if (observer_) {
+    req.on_start = [this, plan, task](int pid) {
+      if (observer_) observer_->OnTryStarted(*plan, task, pid);
+    };
+  }
   executor_.Start(std::move(req), [this, plan, task](TaskResult r) { OnResult(plan, task, std::move(r)); });
 }
 
@@ -153,7 +158,7 @@ void RunDriver::ArmRetryTimer() {
     if (r && (!next || *r < *next)) next = r;
   }
   retry_timer_.cancel();
-  if (!next || stopping_) return;
+  if (!next || stopping_ || draining_) return;
   Seconds wait = std::max(Seconds(0), *next - clock_.Now());
   retry_timer_.expires_after(std::chrono::seconds(wait.count()));
   retry_timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -168,9 +173,24 @@ void RunDriver::Stop(const std::string& reason) {
   executor_.TerminateAll(reason);
 }
 
+void RunDriver::Drain() {
+  draining_ = true;
+  retry_timer_.cancel();
+}
+
+void RunDriver::Remove(const RunPlan* plan) {
+  for (size_t i = 0; i < plans_.size(); ++i) {
+    if (plans_[i].get() == plan) {
+      plans_.erase(plans_.begin() + long(i));
+      reported_finished_.erase(reported_finished_.begin() + long(i));
+      return;
+    }
+  }
+}
+
 bool RunDriver::Done() const {
   if (running_ > 0 || callbacks_running_ > 0) return false;
-  if (stopping_) return true;
+  if (stopping_ || draining_) return true;
   for (const auto& p : plans_) {
     if (!p->finished()) return false;
   }

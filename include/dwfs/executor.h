@@ -32,6 +32,9 @@ struct TaskRequest {
   bool do_xcom_push = true;
   // Optional live copy of every log line (as written, with its timestamp).
   std::function<void(std::string_view line)> on_line;
+  // Optional: called once the try's process runs (bash: the group leader's
+  // pid, which is also the process group id), before any result.
+  std::function<void(int pid)> on_start;
 };
 
 struct TaskResult {

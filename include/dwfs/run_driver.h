@@ -43,6 +43,9 @@ class RunObserver {
   // A task changed state (scheduled, skipped, upstream_failed, queued,
   // running, up_for_retry, success, failed).
   virtual void OnTaskState(const RunPlan& /*plan*/, int /*task*/) {}
+  // A try's process started (`pid` leads its process group); the scheduler
+  // records it so that a successor can find an orphan after a crash.
+  virtual void OnTryStarted(const RunPlan& /*plan*/, int /*task*/, int /*pid*/) {}
   // A try ended (after OnTaskState).
   virtual void OnTryFinished(const RunPlan& /*plan*/, int /*task*/, const TaskResult& /*result*/) {}
   virtual void OnRunFinished(const RunPlan& /*plan*/) {}
@@ -64,9 +67,17 @@ class RunDriver {
   // Stops starting tries; asks the executor to terminate running ones
   // (they finish as interrupted: up_for_retry if tries remain, else failed).
   void Stop(const std::string& reason);
+  // Stops starting tries but lets running ones finish (graceful shutdown,
+  // before Stop).
+  void Drain();
+  // Forgets a plan (finished and recorded, or taken over elsewhere). Its
+  // running tries, if any, still report, to no plan's effect but their slot.
+  void Remove(const RunPlan* plan);
 
   bool stopping() const { return stopping_; }
-  // Nothing running and every plan finished (or stopped with nothing running).
+  bool draining() const { return draining_; }
+  // Nothing running and every plan finished (or stopped/draining with
+  // nothing running).
   bool Done() const;
   int running() const { return running_; }
   const std::vector<std::shared_ptr<RunPlan>>& plans() const { return plans_; }
@@ -91,6 +102,7 @@ class RunDriver {
   int running_ = 0;
   int callbacks_running_ = 0;
   bool stopping_ = false;
+  bool draining_ = false;
   bool pumping_ = false;
   uint64_t next_key_ = 1;
 };
