@@ -335,6 +335,7 @@ class LocalExecutor::BashTry : public std::enable_shared_from_this<BashTry> {
     Status st = Subprocess::Spawn(so, &proc_);
     if (!st.ok()) return FailToStart(st.message());
     Write("dwfs: pid " + std::to_string(proc_.pid()) + ", command: " + OneLine(req_.command));
+    if (req_.on_start) req_.on_start(proc_.pid());
     out_.assign(proc_.ReleaseStdout());
     err_.assign(proc_.ReleaseStderr());
     int xfd = proc_.ReleaseExitFd();
