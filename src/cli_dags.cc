@@ -1,9 +1,11 @@
 // dwfs dags list | list-import-errors | show | next-execution, and
-// dwfs tasks list. At this stage they read the dags folder directly.
+// dwfs tasks list. They read the dags folder; `dags list` takes is_paused
+// and next_logical_date from the metadata store when one is configured.
 #include <functional>
 #include <set>
 
 #include "cli.h"
+#include "dwfs/store.h"
 
 namespace dwfs {
 
@@ -15,19 +17,42 @@ std::optional<std::string> NextLogicalDate(const Dag& dag, Instant now) {
   return FormatIso(next->start, dag.timezone);
 }
 
+// The stored DAGs by id, when a database is configured and can be opened
+// (is_paused and next_logical_date come from there); empty otherwise.
+std::map<std::string, DagRecord> StoredDags(CliContext& ctx) {
+  std::map<std::string, DagRecord> out;
+  if (ctx.config().database.url.empty()) return out;
+  Store* store;
+  std::vector<DagRecord> dags;
+  Status st = ctx.OpenStore(&store);
+  if (st.ok()) st = store->ListDags(&dags);
+  if (!st.ok()) {
+    ctx.err() << "dwfs: is_paused shown from the DAG files: " << st.message() << "\n";
+    return out;
+  }
+  for (DagRecord& d : dags) out.emplace(d.dag_id, std::move(d));
+  return out;
+}
+
 Status DagsList(CliContext& ctx, OutputFormat format) {
   const DagBag& bag = ctx.dag_bag();
   Json records = Json::Array();
   Instant now = ctx.clock().Now();
+  std::map<std::string, DagRecord> stored = StoredDags(ctx);
   for (const auto& dag : bag.dags) {
+    auto rec = stored.find(dag->dag_id);
     Json r = Json::Object();
     r.Set("dag_id", dag->dag_id);
     r.Set("fileloc", dag->fileloc);
     r.Set("schedule", dag->schedule.kind() == Schedule::Kind::kNone ? Json() : Json(dag->schedule.text()));
     r.Set("timezone", dag->timezone.name());
-    r.Set("is_paused", dag->is_paused_upon_creation);
+    r.Set("is_paused", rec != stored.end() ? rec->second.is_paused : dag->is_paused_upon_creation);
     r.Set("tags", Json::StringArray(dag->tags));
-    r.Set("next_logical_date", NextLogicalDate(*dag, now));
+    if (rec != stored.end() && rec->second.next_logical_date) {
+      r.Set("next_logical_date", FormatIso(*rec->second.next_logical_date, dag->timezone));
+    } else {
+      r.Set("next_logical_date", NextLogicalDate(*dag, now));
+    }
     r.Set("description", dag->description);
     records.Push(std::move(r));
   }
