@@ -127,7 +127,12 @@ void RunDriver::OnResult(const std::shared_ptr<RunPlan>& plan, int task, TaskRes
       result.outcome.kind != TaskOutcome::Kind::kSkipped) {
     // Stopped from outside: not the task's fault, so it does not burn a try
     // beyond the one that was interrupted; retried if tries remain.
-    failed_for_good = plan->Interrupt(task, result.outcome.reason, clock_.Now());
+    if (requeue_) {
+      plan->Requeue(task, result.outcome.reason, clock_.Now());
+      failed_for_good = false;
+    } else {
+      failed_for_good = plan->Interrupt(task, result.outcome.reason, clock_.Now());
+    }
   } else {
     failed_for_good = plan->Finish(task, result.outcome, clock_.Now());
   }
@@ -166,9 +171,10 @@ void RunDriver::ArmRetryTimer() {
   });
 }
 
-void RunDriver::Stop(const std::string& reason) {
+void RunDriver::Stop(const std::string& reason, bool requeue) {
   if (stopping_) return;
   stopping_ = true;
+  requeue_ = requeue;
   retry_timer_.cancel();
   executor_.TerminateAll(reason);
 }

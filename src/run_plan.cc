@@ -180,6 +180,20 @@ bool RunPlan::Interrupt(int task, const std::string& reason, Instant now) {
   return Finish(task, TaskOutcome{TaskOutcome::Kind::kFailed, reason, std::nullopt}, now);
 }
 
+void RunPlan::Requeue(int task, const std::string& reason, Instant now) {
+  Changed();
+  TaskInstance& ti = tis_[size_t(task)];
+  if (ti.state == TaskState::kQueued) {
+    ti.state = TaskState::kScheduled;
+    return;
+  }
+  ti.state = TaskState::kUpForRetry;
+  ti.reason = reason;
+  ti.end_date = now;
+  ti.next_retry_at = now;
+  ++ti.max_tries;
+}
+
 RunState RunPlan::state() const {
   if (!state_cacheable_) return ComputeState();
   if (!state_cache_) state_cache_ = ComputeState();

@@ -66,7 +66,9 @@ class RunDriver {
   void Pump();
   // Stops starting tries; asks the executor to terminate running ones
   // (they finish as interrupted: up_for_retry if tries remain, else failed).
-  void Stop(const std::string& reason);
+  // With `requeue`, interrupted tries become up_for_retry without using a
+  // retry (RunPlan::Requeue): the scheduler's shutdown, not the task, failed.
+  void Stop(const std::string& reason, bool requeue = false);
   // Stops starting tries but lets running ones finish (graceful shutdown,
   // before Stop).
   void Drain();
@@ -103,6 +105,7 @@ class RunDriver {
   int callbacks_running_ = 0;
   bool stopping_ = false;
   bool draining_ = false;
+  bool requeue_ = false;
   bool pumping_ = false;
   uint64_t next_key_ = 1;
 };

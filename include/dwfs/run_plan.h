@@ -107,6 +107,10 @@ class RunPlan {
   // A queued or running try was stopped from outside (shutdown, lost
   // process): up_for_retry now if tries remain, else failed.
   bool Interrupt(int task, const std::string& reason, Instant now);
+  // A try stopped by a scheduler shutdown: up_for_retry, due at once, and
+  // the try does not count against the task's retries (max_tries grows by
+  // one). A queued task goes back to scheduled.
+  void Requeue(int task, const std::string& reason, Instant now);
 
   // running until every task has finished; then success when every leaf is
   // success or skipped, failed otherwise. A run with nothing runnable, running
