@@ -159,6 +159,7 @@ int RunCli(int argc, char** argv, const std::map<std::string, std::string>& env,
   auto log = MakeLogger(config.logging, "dwfs", verbose);
   SystemClock clock;
   CliContext ctx(std::move(config), env, log, clock, out, err);
+  ctx.set_config_file(config_file);
   try {
     st = action(ctx);
   } catch (const std::exception& e) {

@@ -34,6 +34,9 @@ class CliContext {
   ~CliContext();
 
   const Config& config() const { return config_; }
+  // The --config file as given (empty: the default); for reloading.
+  const std::string& config_file() const { return config_file_; }
+  void set_config_file(std::string f) { config_file_ = std::move(f); }
   // The process environment (connections, task environments).
   const std::map<std::string, std::string>& env() const { return env_; }
   spdlog::logger& log() { return *log_; }
@@ -56,6 +59,7 @@ class CliContext {
 
  private:
   Config config_;
+  std::string config_file_;
   std::map<std::string, std::string> env_;
   std::shared_ptr<spdlog::logger> log_;
   const Clock& clock_;

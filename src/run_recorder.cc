@@ -182,10 +182,11 @@ void RunRecorder::WriterLoop() {
     runs_.clear();
     uint64_t seq = queued_seq_;
     bool stopping = stop_;
+    std::optional<int64_t> owner = options_.owner;
     lock.unlock();
 
     std::set<std::string> lost;
-    Status st = store_->Apply(batch, options_.owner, &lost);
+    Status st = store_->Apply(batch, owner, &lost);
 
     lock.lock();
     if (!st.ok()) {

@@ -57,6 +57,12 @@ class RunRecorder : public RunObserver {
   // Writes what is pending (one last attempt) and joins the writer.
   ~RunRecorder() override;
 
+  // Sets the owner (the scheduler instance id, known once registered);
+  // call before anything is recorded.
+  void set_owner(int64_t owner) {
+    std::lock_guard<std::mutex> lock(mu_);
+    options_.owner = owner;
+  }
   // Runs (dag_id, run_id) that another scheduler owns now.
   void set_on_lost(std::function<void(const std::string&, const std::string&)> f) { on_lost_ = std::move(f); }
   // A finished run's final state (and every task row before it) is stored.
@@ -91,7 +97,7 @@ class RunRecorder : public RunObserver {
   boost::asio::io_context& io_;
   std::unique_ptr<Store> store_;
   const Clock& clock_;
-  RunRecorderOptions options_;
+  RunRecorderOptions options_;  // owner GUARDED_BY(mu_)
   spdlog::logger& log_;
   std::function<void(const std::string&, const std::string&)> on_lost_;
   std::function<void(const std::string&, const std::string&)> on_recorded_;
