@@ -366,7 +366,7 @@ Status PgStore::Apply(const StoreBatch& batch, std::optional<int64_t> owner, std
       Params()
           .Add(r.dag_id).Add(r.info.run_id).Add(RunStateName(r.state)).Add(r.start_date).Add(r.end_date)
           .Exec(tx,
-                "UPDATE dag_run SET state = $3, start_date = to_timestamp($4::float8),"
+                "UPDATE dag_run SET state = $3, start_date = COALESCE(to_timestamp($4::float8), start_date),"
                 " end_date = to_timestamp($5::float8) WHERE dag_id = $1 AND run_id = $2");
     }
     return Status::OK();
