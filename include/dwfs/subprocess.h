@@ -1,9 +1,15 @@
 // Subprocess: the OS layer for running one task command (after ninja's
-// SubprocessSet). posix_spawn into a new session and process group (so the
+// SubprocessSet). vfork + exec into a new session and process group (so the
 // whole tree can be signalled with a negative pid), stdin from /dev/null,
 // stdout and stderr to two pipes, every other descriptor closed in the child,
-// signal dispositions reset to default. Exit is observed through a pidfd, so
-// no SIGCHLD handler is needed.
+// signal dispositions reset to default and the signal mask cleared. Exit is
+// observed through a pidfd, so no SIGCHLD handler is needed.
+//
+// Why vfork rather than posix_spawn: glibc's posix_spawn maps a fresh stack
+// for the child and unmaps it after each spawn; in a multi-threaded process
+// that munmap is a TLB shootdown (an inter-processor interrupt, costly in a
+// VM) per task. vfork borrows the caller's stack: nothing to map or unmap.
+// The child only makes async-signal-safe calls on data built before vfork.
 #ifndef DWFS_SUBPROCESS_H_
 #define DWFS_SUBPROCESS_H_
 
