@@ -270,7 +270,9 @@ void Scheduler::LoadRun(const RunRecord& run, Instant now) {
       lost.push_back(i);
     }
   }
+  std::set<int> lost_tries;  // lost while running: their task_try rows end here
   for (int i : lost) {
+    if (plan->instance(i).state == TaskState::kRunning) lost_tries.insert(i);
     plan->Interrupt(i, "the scheduler running this try is gone", now);
     log_.warn("{}.{} ({}): try {} lost with its scheduler; now {}", run.dag_id, dag->tasks[size_t(i)].task_id,
               run.info.run_id, plan->instance(i).try_number, TaskStateName(plan->instance(i).state));
@@ -288,7 +290,16 @@ void Scheduler::LoadRun(const RunRecord& run, Instant now) {
   plans_[key] = plan;
   driver_.Add(plan);
   recorder_.RecordRunState(*plan);
-  for (int i : lost) recorder_.OnTaskState(*plan, i);
+  for (int i : lost) {
+    if (!lost_tries.count(i)) {
+      recorder_.OnTaskState(*plan, i);
+      continue;
+    }
+    TaskResult ended;
+    ended.outcome.kind = TaskOutcome::Kind::kFailed;
+    ended.outcome.reason = plan->instance(i).reason;
+    recorder_.OnTryFinished(*plan, i, ended);
+  }
   log_.info("running {} of DAG {}", run.info.run_id, run.dag_id);
 }
 
