@@ -187,6 +187,12 @@ SchedulePlan Scheduler::PlanRuns(const ScheduleView& view, Instant now) const {
   SchedulePlan plan;
   std::shared_ptr<const Dag> dag = registry_.Get(view.dag->dag_id);
   if (!dag) return plan;
+  if (view.dag->is_paused || !view.dag->is_active) {
+    // No new runs (a DAG just loaded or finishing a run is rechecked even when
+    // paused); unpausing sets next_dagrun_check to now again.
+    plan.next_logical_date = view.dag->next_logical_date;
+    return plan;
+  }
   Timetable tt = dag->timetable();
   std::optional<DataInterval> last;
   if (view.latest_scheduled) last = tt.IntervalAtOrAfter(*view.latest_scheduled);
