@@ -522,6 +522,9 @@ TEST_F(SchedulerProcessTest, KillNineThenRestartKillsTheOrphanAndRetries) {
   ASSERT_TRUE(Instance("crash", "work", &ti));
   EXPECT_EQ(ti.ti.state, TaskState::kSuccess);
   EXPECT_EQ(ti.ti.try_number, 2);
+  std::string log = second->Log();
+  EXPECT_NE(log.find("on this host is gone"), std::string::npos) << log;
+  EXPECT_NE(log.find("killed the orphaned process group " + std::to_string(orphan)), std::string::npos) << log;
   // The first scheduler is no longer "running"; the second is.
   std::vector<SchedulerRecord> all;
   ASSERT_TRUE(store_->ListSchedulers(&all).ok());
