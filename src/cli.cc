@@ -47,6 +47,17 @@ Status CliContext::OpenStore(Store** out) {
   return Status::OK();
 }
 
+bool CliContext::Confirm(const std::string& question) {
+  out_ << question << " [y/N] " << std::flush;
+  std::string line;
+  if (!std::getline(std::cin, line)) return false;
+  std::string a;
+  for (char c : line) {
+    if (!std::isspace(static_cast<unsigned char>(c))) a += char(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return a == "y" || a == "yes";
+}
+
 Status CliContext::ParseDate(const std::string& text, const TimeZone& tz, Instant* out) const {
   return ParseDateTime(text, tz, out);
 }

@@ -54,6 +54,9 @@ class CliContext {
   // DWFS_DATABASE_URL / database.url), IOError when it is unreachable, the
   // Store::Open error when the schema is not migrated.
   Status OpenStore(Store** out);
+  // Asks `question` on out() and reads the answer from std::cin: true for
+  // "y" or "yes" (any case, spaces ignored); false otherwise or at EOF.
+  bool Confirm(const std::string& question);
   // Parses a CLI date, naive ones in `tz`; InvalidArgument quoting it.
   Status ParseDate(const std::string& text, const TimeZone& tz, Instant* out) const;
 

@@ -16,19 +16,6 @@ namespace dwfs {
 
 namespace {
 
-// Asks `question` on stdout and reads the answer from std::cin: true for
-// "y" or "yes" (any case).
-bool Confirm(CliContext& ctx, const std::string& question) {
-  ctx.out() << question << " [y/N] " << std::flush;
-  std::string line;
-  if (!std::getline(std::cin, line)) return false;
-  std::string a;
-  for (char c : line) {
-    if (!std::isspace(static_cast<unsigned char>(c))) a += char(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return a == "y" || a == "yes";
-}
-
 Status DatabaseUrl(CliContext& ctx, std::string* url) {
   *url = ctx.config().database.url;
   if (url->empty()) {
@@ -68,7 +55,7 @@ Status DbCheck(CliContext& ctx) {
 Status DbReset(CliContext& ctx, bool yes) {
   std::string url;
   DWFS_RETURN_IF_ERROR(DatabaseUrl(ctx, &url));
-  if (!yes && !Confirm(ctx, "Reset the metadata database? This deletes every run and task state.")) {
+  if (!yes && !ctx.Confirm("Reset the metadata database? This deletes every run and task state.")) {
     return Status::Failed("aborted: the database was not reset");
   }
   DWFS_RETURN_IF_ERROR(ResetDatabase(url));

@@ -9,8 +9,6 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
-#include <fstream>
-#include <sstream>
 
 #include "cli.h"
 #include "dwfs/dag_registry.h"
@@ -51,6 +49,18 @@ HealthReport Health(const Scheduler& s, const Clock& clock, Seconds heartbeat) {
   return r;
 }
 
+// The engine of commands that record: logs under base_log_folder,
+// connections from the environment then the store, stored variables.
+EngineOptions RecordingEngine(CliContext& ctx, const ConnectionSource* stored_connections,
+                              const std::map<std::string, std::string>* variables) {
+  EngineOptions eo;
+  eo.log_folder = ctx.config().logging.base_log_folder;
+  eo.process_env = ctx.env();
+  eo.stored_connections = stored_connections;
+  eo.variables = variables;
+  return eo;
+}
+
 Status RunScheduler(CliContext& ctx, std::optional<int> num_loops) {
   const Config& config = ctx.config();
   Store* store;
@@ -59,12 +69,7 @@ Status RunScheduler(CliContext& ctx, std::optional<int> num_loops) {
   DWFS_RETURN_IF_ERROR(Store::Open(config.database.url, &recorder_store));
   StoreConnectionSource stored_connections(store);
   std::map<std::string, std::string> variables;
-  EngineOptions eo;
-  eo.log_folder = config.logging.base_log_folder;
-  eo.process_env = ctx.env();
-  eo.stored_connections = &stored_connections;
-  eo.variables = &variables;
-  Engine engine(config, eo);
+  Engine engine(config, RecordingEngine(ctx, &stored_connections, &variables));
   const Clock& clock = ctx.clock();
   spdlog::logger& log = ctx.log();
   std::string hostname = Hostname();
@@ -179,15 +184,6 @@ Status RunScheduler(CliContext& ctx, std::optional<int> num_loops) {
   return Status::OK();
 }
 
-bool ReadFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream s;
-  s << in.rdbuf();
-  *out = s.str();
-  return true;
-}
-
 // tasks run: one task instance of an existing run, now, ignoring its
 // dependencies (Airflow's -A), recorded as a new try.
 Status TasksRun(CliContext& ctx, const std::string& dag_id, const std::string& task_id, const std::string& date) {
@@ -229,12 +225,7 @@ Status TasksRun(CliContext& ctx, const std::string& dag_id, const std::string& t
   StoreConnectionSource stored_connections(store);
   std::map<std::string, std::string> variables;
   DWFS_RETURN_IF_ERROR(store->ListVariables(&variables));
-  EngineOptions eo;
-  eo.log_folder = config.logging.base_log_folder;
-  eo.process_env = ctx.env();
-  eo.stored_connections = &stored_connections;
-  eo.variables = &variables;
-  Engine engine(config, eo);
+  Engine engine(config, RecordingEngine(ctx, &stored_connections, &variables));
   RunRecorderOptions ro;
   ro.hostname = Hostname();
   ro.log_folder = config.logging.base_log_folder;

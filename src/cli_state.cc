@@ -25,19 +25,6 @@ std::string NotSeenMessage(const std::string& dag_id) {
          "' is not in the metadata database yet: it has not been seen by a scheduler (start dwfs scheduler)";
 }
 
-// Asks `question` on stdout and reads the answer from std::cin: true for
-// "y" or "yes" (any case).
-bool Confirm(CliContext& ctx, const std::string& question) {
-  ctx.out() << question << " [y/N] " << std::flush;
-  std::string line;
-  if (!std::getline(std::cin, line)) return false;
-  std::string a;
-  for (char c : line) {
-    if (!std::isspace(static_cast<unsigned char>(c))) a += char(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return a == "y" || a == "yes";
-}
-
 Json When(const std::optional<Instant>& t, const TimeZone& tz) {
   return t ? Json(FormatIso(*t, tz)) : Json();
 }
@@ -112,11 +99,10 @@ Status DagsTrigger(CliContext& ctx, const TriggerArgs& a) {
   Status st = store->GetDag(a.dag_id, &rec);
   if (st.code() == Status::Code::kNotFound) {
     // Not seen by a scheduler yet: store it from its file first.
-    std::ifstream in(dag->fileloc, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    if (!in) return Status::IOError("cannot read " + dag->fileloc);
-    DWFS_RETURN_IF_ERROR(store->SyncDag(*dag, text.str(), dag->is_paused_upon_creation, now, nullptr));
+    std::string text;
+    ImportError unread;
+    if (!ReadDagSource(dag->fileloc, &text, &unread)) return Status::IOError(unread.ToString());
+    DWFS_RETURN_IF_ERROR(store->SyncDag(*dag, text, dag->is_paused_upon_creation, now, nullptr));
   } else {
     DWFS_RETURN_IF_ERROR(st);
   }
@@ -347,7 +333,7 @@ Status TasksClear(CliContext& ctx, const ClearArgs& a) {
   }
   if (!a.yes) {
     PrintRecords(listing, {}, OutputFormat::kTable, ctx.out());
-    if (!Confirm(ctx, "Clear these " + std::to_string(total) + " task instance(s)?")) {
+    if (!ctx.Confirm("Clear these " + std::to_string(total) + " task instance(s)?")) {
       return Status::Failed("aborted: nothing cleared");
     }
   }

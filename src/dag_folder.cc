@@ -114,7 +114,7 @@ std::vector<std::string> ListDagFiles(const std::string& folder) {
   return out;
 }
 
-bool LoadDagFile(const std::string& path, const DagDefaults& defaults, Dag* out, ImportError* error) {
+bool ReadDagSource(const std::string& path, std::string* text, ImportError* error) {
   std::error_code ec;
   auto size = fs::file_size(path, ec);
   if (ec) {
@@ -130,11 +130,15 @@ bool LoadDagFile(const std::string& path, const DagDefaults& defaults, Dag* out,
     *error = ImportError{path, std::nullopt, "cannot open file"};
     return false;
   }
+  text->resize(size_t(size));
+  in.read(text->data(), std::streamsize(size));
+  text->resize(size_t(in.gcount()));
+  return true;
+}
+
+bool LoadDagFile(const std::string& path, const DagDefaults& defaults, Dag* out, ImportError* error) {
   std::string text;
-  text.resize(size_t(size));
-  in.read(text.data(), std::streamsize(size));
-  text.resize(size_t(in.gcount()));
-  return ParseDagText(text, path, defaults, out, error);
+  return ReadDagSource(path, &text, error) && ParseDagText(text, path, defaults, out, error);
 }
 
 const Dag* DagBag::Find(std::string_view dag_id) const {

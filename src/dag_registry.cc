@@ -1,20 +1,9 @@
 #include "dwfs/dag_registry.h"
 
-#include <fstream>
-#include <sstream>
 
 namespace dwfs {
 
 namespace {
-
-bool ReadFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream s;
-  s << in.rdbuf();
-  *out = s.str();
-  return true;
-}
 
 bool SameErrors(const std::vector<ImportError>& a, const std::vector<ImportError>& b) {
   if (a.size() != b.size()) return false;
@@ -79,7 +68,8 @@ Status DagRegistry::Reload(Instant now, RegistryChange* change) {
     auto it = synced_hash_.find(id);
     if (it != synced_hash_.end() && it->second == dag->source_hash) continue;
     std::string source;
-    if (!ReadFile(dag->fileloc, &source)) continue;  // vanished meanwhile: next reload sees it
+    ImportError unread;
+    if (!ReadDagSource(dag->fileloc, &source, &unread)) continue;  // vanished meanwhile: next reload sees it
     bool changed = false;
     Status st = store_.SyncDag(*dag, source, paused_at_creation_ || dag->is_paused_upon_creation, now, &changed);
     note(st.WithPrefix("DAG " + id));

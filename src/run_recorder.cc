@@ -18,6 +18,21 @@ double DurationSeconds(const TaskInstance& ti) {
   return std::chrono::duration<double>(*ti.end_date - *ti.start_date).count();
 }
 
+// The try row of an instance's current try.
+TryRecord TryOf(const TaskInstanceRecord& r) {
+  TryRecord t;
+  t.dag_id = r.dag_id;
+  t.run_id = r.run_id;
+  t.task_id = r.task_id;
+  t.try_number = r.ti.try_number;
+  t.state = r.ti.state;
+  t.start_date = r.ti.start_date;
+  t.hostname = r.hostname;
+  t.pid = r.pid;
+  t.log_path = r.log_path;
+  return t;
+}
+
 }  // namespace
 
 RunRecorder::RunRecorder(boost::asio::io_context& io, std::unique_ptr<Store> store, const Clock& clock,
@@ -72,16 +87,7 @@ void RunRecorder::OnTaskState(const RunPlan& plan, int task) {
   if (r.ti.state == TaskState::kRunning) {
     pids_.erase({r.dag_id, r.run_id, r.task_id});
     r.pid.reset();
-    TryRecord t;
-    t.dag_id = r.dag_id;
-    t.run_id = r.run_id;
-    t.task_id = r.task_id;
-    t.try_number = r.ti.try_number;
-    t.state = TaskState::kRunning;
-    t.start_date = r.ti.start_date;
-    t.hostname = r.hostname;
-    t.log_path = r.log_path;
-    attempt = std::move(t);
+    attempt = TryOf(r);
   }
   Queue([&] {
     if (attempt) tries_[{attempt->dag_id, attempt->run_id, attempt->task_id, attempt->try_number}] = *attempt;
@@ -99,17 +105,7 @@ void RunRecorder::OnTryStarted(const RunPlan& plan, int task, int pid) {
     if (it != tries_.end()) {
       it->second.pid = pid;
     } else {
-      TryRecord t;
-      t.dag_id = r.dag_id;
-      t.run_id = r.run_id;
-      t.task_id = r.task_id;
-      t.try_number = r.ti.try_number;
-      t.state = TaskState::kRunning;
-      t.start_date = r.ti.start_date;
-      t.hostname = r.hostname;
-      t.pid = pid;
-      t.log_path = r.log_path;
-      tries_[key] = std::move(t);
+      tries_[key] = TryOf(r);  // r carries the pid now
     }
     instances_[{r.dag_id, r.run_id, r.task_id}] = std::move(r);
   });
@@ -117,17 +113,8 @@ void RunRecorder::OnTryStarted(const RunPlan& plan, int task, int pid) {
 
 void RunRecorder::OnTryFinished(const RunPlan& plan, int task, const TaskResult& result) {
   TaskInstanceRecord r = InstanceRecord(plan, task);
-  TryRecord t;
-  t.dag_id = r.dag_id;
-  t.run_id = r.run_id;
-  t.task_id = r.task_id;
-  t.try_number = r.ti.try_number;
-  t.state = r.ti.state;
-  t.start_date = r.ti.start_date;
+  TryRecord t = TryOf(r);
   t.end_date = r.ti.end_date ? r.ti.end_date : std::optional<Instant>(clock_.Now());
-  t.hostname = r.hostname;
-  t.pid = r.pid;
-  t.log_path = r.log_path;
   t.reason = result.outcome.reason;
   pids_.erase({r.dag_id, r.run_id, r.task_id});
   Queue([&] {

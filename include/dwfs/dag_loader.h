@@ -50,6 +50,10 @@ constexpr size_t kMaxDagFileBytes = 8 << 20;
 bool ParseDagText(std::string_view text, const std::string& filepath, const DagDefaults& defaults, Dag* out,
                   ImportError* error);
 
+// Reads a DAG file's text (at most kMaxDagFileBytes). On failure returns
+// false and fills *error (file, no line).
+bool ReadDagSource(const std::string& path, std::string* text, ImportError* error);
+
 // Reads and parses one file.
 bool LoadDagFile(const std::string& path, const DagDefaults& defaults, Dag* out, ImportError* error);
 
