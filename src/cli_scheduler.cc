@@ -19,6 +19,7 @@
 #include "dwfs/store.h"
 #include "engine.h"
 #include "run_recorder.h"
+#include "wake_listener.h"
 
 namespace dwfs {
 
@@ -96,6 +97,8 @@ Status RunScheduler(CliContext& ctx, std::optional<int> num_loops) {
   log.info("dags folder {}, logs {}, database {}", config.core.dags_folder, config.logging.base_log_folder,
            MaskSecrets(config.database.url));
   DWFS_RETURN_IF_ERROR(scheduler.Start());
+  WakeListener wake(engine.io(), config.database.url, [&](const std::string&) { scheduler.Wake(); }, log);
+  wake.Start();  // on failure it retries by itself; heartbeats find due DAGs meanwhile
 
   DagWatcherOptions wo;
   wo.folder = config.core.dags_folder;

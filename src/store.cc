@@ -17,6 +17,7 @@ using store_internal::Params;
 using store_internal::PgStore;
 using store_internal::Text;
 using store_internal::Time;
+using store_internal::WakeSchedulers;
 
 Status Store::Open(const std::string& url, std::unique_ptr<Store>* out) {
   std::unique_ptr<pqxx::connection> conn;
@@ -229,7 +230,9 @@ Status PgStore::SetPaused(const std::string& dag_id, bool paused, Instant now) {
         "UPDATE dag SET next_dagrun_check = CASE WHEN is_paused AND NOT $2::boolean"
         " THEN to_timestamp($3::float8) ELSE next_dagrun_check END, is_paused = $2 WHERE dag_id = $1"
         " RETURNING dag_id");
-    return r.empty() ? DagNotFound(dag_id) : Status::OK();
+    if (r.empty()) return DagNotFound(dag_id);
+    if (!paused) WakeSchedulers(tx, dag_id, now);
+    return Status::OK();
   });
 }
 

@@ -121,3 +121,15 @@ std::string TextArrayLiteral(const std::vector<std::string>& items) {
 }
 
 }  // namespace dwfs::store_internal
+
+namespace dwfs::store_internal {
+
+void WakeSchedulers(pqxx::transaction_base& tx, const std::string& dag_id, Instant now) {
+  Params().Add(dag_id).Add(now).Exec(
+      tx,
+      "UPDATE dag SET next_dagrun_check = to_timestamp($2::float8) WHERE dag_id = $1"
+      " AND (next_dagrun_check IS NULL OR next_dagrun_check > to_timestamp($2::float8))");
+  Params().Add(std::string(kWakeChannel)).Add(dag_id).Exec(tx, "SELECT pg_notify($1, $2)");
+}
+
+}  // namespace dwfs::store_internal

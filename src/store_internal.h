@@ -72,6 +72,15 @@ class Params {
   std::vector<std::optional<std::string>> values_;
 };
 
+// The channel of scheduler wake-ups (LISTEN dwfs_wake): sent, on commit, by
+// every change another process makes that a scheduler must act on (a
+// trigger, an unpause, a clear). The payload is the dag_id.
+constexpr char kWakeChannel[] = "dwfs_wake";
+
+// In `tx`: makes the DAG due now (if it was due later) and notifies the
+// schedulers on kWakeChannel.
+void WakeSchedulers(pqxx::transaction_base& tx, const std::string& dag_id, Instant now);
+
 // The epoch-seconds form of a timestamptz column, for reading with Time().
 #define DWFS_EPOCH(col) "EXTRACT(EPOCH FROM " col ")::bigint"
 

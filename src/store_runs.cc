@@ -129,10 +129,7 @@ Status PgStore::CreateRun(const std::string& dag_id, const RunInfo& info, RunSta
               " data_interval_end, conf, queued_at, start_date, owner_id) VALUES ($1, $2, $3, $4,"
               " to_timestamp($5::float8), to_timestamp($6::float8), to_timestamp($7::float8), $8::jsonb,"
               " to_timestamp($9::float8), to_timestamp($10::float8), $11)");
-    Params().Add(dag_id).Add(now).Exec(
-        tx,
-        "UPDATE dag SET next_dagrun_check = to_timestamp($2::float8) WHERE dag_id = $1"
-        " AND (next_dagrun_check IS NULL OR next_dagrun_check > to_timestamp($2::float8))");
+    WakeSchedulers(tx, dag_id, now);
     return Status::OK();
   });
 }
@@ -419,6 +416,7 @@ Status PgStore::ClearTaskInstances(const std::string& dag_id, const std::string&
         "UPDATE task_instance SET state = $4, max_tries = max_tries + try_number, next_retry_at = NULL,"
         " end_date = NULL, duration = NULL, reason = '' WHERE dag_id = $1 AND run_id = $2"
         " AND task_id = ANY ($3::text[])");
+    WakeSchedulers(tx, dag_id, now);
     return Status::OK();
   });
 }

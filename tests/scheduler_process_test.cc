@@ -401,6 +401,39 @@ TEST_F(SchedulerProcessTest, NewDagFileIsStoredAndRun) {
   EXPECT_EQ(ti.ti.try_number, 1);
 }
 
+// A trigger from another process (here: the test's own store connection)
+// reaches the scheduler through LISTEN/NOTIFY: with a heartbeat of an hour,
+// nothing else could wake it, yet the run starts and finishes.
+TEST_F(SchedulerProcessTest, TriggerFromAnotherProcessWakesTheScheduler) {
+  DWFS_REQUIRE_SETUP();
+  WriteDag("manual.yaml",
+           "dag_id: manual\n"
+           "schedule: null\n"
+           "start_date: 2026-01-01\n"
+           "tasks:\n"
+           "  - task_id: hello\n"
+           "    bash_command: echo hello\n");
+  std::map<std::string, std::string> env = Env();
+  env["DWFS__SCHEDULER__HEARTBEAT"] = "1h";
+  auto s = Start(env);
+  DagRecord dag;
+  ASSERT_TRUE(WaitFor([&] { return store_->GetDag("manual", &dag).ok() || s->Exited(); }) && !s->Exited())
+      << s->Log();
+  RunInfo info;
+  info.type = RunType::kManual;
+  info.logical_date = Instant(std::chrono::seconds(1767225600));  // 2026-01-01
+  info.data_interval = {info.logical_date, info.logical_date};
+  info.run_id = "manual__wake";
+  ASSERT_TRUE(store_->CreateRun("manual", info, RunState::kQueued, info.logical_date, std::nullopt).ok());
+  RunRecord run;
+  ASSERT_TRUE(WaitFor([&] { return (OnlyRun("manual", &run) && run.state == RunState::kSuccess) || s->Exited(); }))
+      << s->Log();
+  EXPECT_EQ(run.info.run_id, "manual__wake");
+  TaskInstanceRecord ti;
+  ASSERT_TRUE(Instance("manual", "hello", &ti));
+  EXPECT_EQ(ti.ti.state, TaskState::kSuccess);
+}
+
 TEST_F(SchedulerProcessTest, SighupReloadsTheConfiguration) {
   DWFS_REQUIRE_SETUP();
   auto s = Start();

@@ -76,6 +76,9 @@ class Scheduler {
   Status Start();
   // The dags folder changed: reload it in a moment (coalesced).
   void FolderChanged();
+  // Something changed in the store (a trigger, an unpause, a clear from
+  // another process): run a loop soon (coalesced).
+  void Wake() { PostLoop(); }
   // Graceful stop: create and start nothing more; let running tries finish
   // for graceful_shutdown_timeout, then terminate them (up_for_retry); write
   // everything, release this instance's runs. `done` runs when finished.
