@@ -55,7 +55,8 @@ inline std::shared_ptr<spdlog::logger> QuietLogger() {
   return std::make_shared<spdlog::logger>("scheduler_test", std::make_shared<spdlog::sinks::null_sink_mt>());
 }
 
-// A small bash DAG: `tasks` chained a -> b -> ... unless `extra` says more.
+// A DAG file: dag_id, then the top-level keys in `head`, then the `tasks`
+// list (YAML text, each item indented by two spaces).
 inline std::string DagYaml(const std::string& dag_id, const std::string& head, const std::string& tasks) {
   return "dag_id: " + dag_id + "\n" + head + "tasks:\n" + tasks;
 }
