@@ -19,19 +19,15 @@ namespace {
 class CliDbTest : public testing::Test {
  protected:
   CliResult Run(std::vector<std::string> args) {
-    std::map<std::string, std::string> env = {{"DWFS_HOME", home_.path()},
-                                              {"DWFS__CORE__DAGS_FOLDER", home_.path() + "/dags"},
-                                              {"DWFS_DATABASE_URL", db_.url()}};
-    return RunCliForTest(std::move(args), env);
+    return RunCliForTest(std::move(args), Env());
+  }
+  std::map<std::string, std::string> Env() const {
+    return {{"DWFS_HOME", home_.path()}, {"DWFS__CORE__DAGS_FOLDER", home_.path() + "/dags"}, {"DWFS_DATABASE_URL", db_.url()}};
   }
 
   // Runs with `input` as std::cin.
   CliResult RunWithInput(std::vector<std::string> args, const std::string& input) {
-    std::istringstream in(input);
-    std::streambuf* saved = std::cin.rdbuf(in.rdbuf());
-    CliResult r = Run(std::move(args));
-    std::cin.rdbuf(saved);
-    return r;
+    return RunCliForTestWithInput(std::move(args), Env(), input);
   }
 
   // Leaves the database empty, as a fresh one (no dwfs table at all).

@@ -29,18 +29,14 @@ class CliStateTest : public testing::Test {
   void SetUp() override { dags_.Write("etl.yaml", kEtl); }
 
   CliResult Run(std::vector<std::string> args) {
-    std::map<std::string, std::string> env = {{"DWFS_HOME", home_.path()},
-                                              {"DWFS__CORE__DAGS_FOLDER", dags_.path()},
-                                              {"DWFS_DATABASE_URL", db_.url()}};
-    return RunCliForTest(std::move(args), env);
+    return RunCliForTest(std::move(args), Env());
+  }
+  std::map<std::string, std::string> Env() const {
+    return {{"DWFS_HOME", home_.path()}, {"DWFS__CORE__DAGS_FOLDER", dags_.path()}, {"DWFS_DATABASE_URL", db_.url()}};
   }
 
   CliResult RunWithInput(std::vector<std::string> args, const std::string& input) {
-    std::istringstream in(input);
-    std::streambuf* saved = std::cin.rdbuf(in.rdbuf());
-    CliResult r = Run(std::move(args));
-    std::cin.rdbuf(saved);
-    return r;
+    return RunCliForTestWithInput(std::move(args), Env(), input);
   }
 
   static Instant At(const std::string& iso) {
