@@ -22,6 +22,8 @@
 #include <pqxx/pqxx>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -33,6 +35,7 @@
 #include <vector>
 
 #include "dwfs/json.h"
+#include "dwfs/migrations.h"
 #include "dwfs/store.h"
 #include "dwfs/task_state.h"
 #include "test_database.h"
@@ -618,6 +621,79 @@ TEST_F(SchedulerProcessTest, DroppedDatabaseConnectionsMidRunAreSurvived) {
   std::string response = HttpGet(port_, "/health");
   EXPECT_EQ(response.rfind("HTTP/1.1 200", 0), 0u) << response;
   EXPECT_EQ(s->Log().find("Secret-pw-4711"), std::string::npos) << s->Log();
+}
+
+// Runs a shell command; its stdout without the trailing newline, or "" when
+// it fails.
+std::string Capture(const std::string& command) {
+  FILE* p = ::popen(command.c_str(), "r");
+  if (!p) return "";
+  std::string out;
+  char buf[512];
+  while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  if (::pclose(p) != 0) return "";
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+// A real database restart (pg_ctl restart -m fast of a private cluster)
+// while a task runs: every connection of the scheduler is cut and refused
+// for a moment. The running task is kept alive, the scheduler reconnects,
+// and the run completes with each task tried once.
+TEST_F(SchedulerProcessTest, DatabaseRestartMidRunIsSurvived) {
+  DWFS_REQUIRE_SETUP();
+  const std::string script = std::string(DWFS_SOURCE_DIR) + "/scripts/pg-test-cluster";
+  std::string dir = (std::filesystem::temp_directory_path() / ("dwfs-restart-" + std::to_string(::getpid()))).string();
+  struct Cluster {
+    std::string stop;
+    ~Cluster() { [[maybe_unused]] int rc = std::system(stop.c_str()); }
+  } cluster{script + " stop " + dir + " >/dev/null 2>&1"};
+  std::string url = Capture(script + " start " + dir + " 2>/dev/null");
+  if (url.empty()) GTEST_SKIP() << "cannot start a private PostgreSQL cluster with " << script;
+  ASSERT_TRUE(MigrateDatabase(url, nullptr, nullptr).ok());
+  std::unique_ptr<Store> store;
+  ASSERT_TRUE(Store::Open(url, &store).ok());
+
+  std::string started = home_.path() + "/started";
+  std::string go = home_.path() + "/go";
+  WriteDag("restart.yaml",
+           "dag_id: restart\n"
+           "schedule: \"@once\"\n"
+           "start_date: 2026-01-01\n"
+           "tasks:\n"
+           "  - task_id: first\n"
+           "    bash_command: |\n"
+           "      touch " + started + "\n"
+           "      for i in $(seq 600); do [ -e " + go + " ] && exit 0; sleep 0.1; done; exit 1\n"
+           "  - task_id: second\n"
+           "    upstream: [first]\n"
+           "    bash_command: echo after the restart\n");
+  auto env = Env();
+  env["DWFS_DATABASE_URL"] = url;
+  auto s = Start(env);
+  ASSERT_TRUE(WaitFor([&] { return std::filesystem::exists(started) || s->Exited(); })) << s->Log();
+  ASSERT_FALSE(s->Exited()) << s->Log();
+  ASSERT_EQ(std::system((script + " restart " + dir + " >/dev/null 2>&1").c_str()), 0);
+  std::ofstream(go) << "go\n";
+
+  std::vector<RunRecord> runs;
+  ASSERT_TRUE(WaitFor([&] {
+    runs.clear();
+    return (store->ListRuns("restart", std::nullopt, &runs).ok() && runs.size() == 1 &&
+            runs[0].state != RunState::kRunning) ||
+           s->Exited();
+  })) << s->Log();
+  ASSERT_EQ(runs.size(), 1u) << s->Log();
+  EXPECT_EQ(runs[0].state, RunState::kSuccess) << s->Log();
+  std::vector<TaskInstanceRecord> rows;
+  ASSERT_TRUE(store->ListTaskInstances("restart", runs[0].info.run_id, &rows).ok());
+  ASSERT_EQ(rows.size(), 2u);
+  for (const TaskInstanceRecord& r : rows) {
+    EXPECT_EQ(r.ti.state, TaskState::kSuccess) << r.task_id;
+    EXPECT_EQ(r.ti.try_number, 1) << r.task_id;
+  }
+  EXPECT_FALSE(s->Exited()) << s->Log();
+  EXPECT_TRUE(WaitFor([&] { return HttpGet(port_, "/health").rfind("HTTP/1.1 200", 0) == 0; })) << s->Log();
 }
 
 }  // namespace
