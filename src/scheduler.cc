@@ -177,9 +177,14 @@ void Scheduler::Heartbeat(Instant now) {
   }
   std::vector<RunRecord> runs;
   Note(store_.AdoptRuns(id_, &runs), "adopting runs");
-  std::vector<RunRecord> owned;
-  Note(store_.OwnedRuns(id_, &owned), "listing owned runs");  // runs whose loading failed before
-  runs.insert(runs.end(), owned.begin(), owned.end());
+  if (unloaded_runs_) {  // runs of ours whose loading failed before
+    unloaded_runs_ = false;
+    std::vector<RunRecord> owned;
+    Status st = store_.OwnedRuns(id_, &owned);
+    Note(st, "listing owned runs");
+    if (!st.ok()) unloaded_runs_ = true;
+    runs.insert(runs.end(), owned.begin(), owned.end());
+  }
   for (const RunRecord& r : runs) LoadRun(r, now);
 }
 
@@ -248,6 +253,7 @@ void Scheduler::LoadRun(const RunRecord& run, Instant now) {
   std::shared_ptr<const Dag> dag = registry_.Get(run.dag_id);
   if (!dag) {
     log_.warn("run {} of DAG {}: the DAG is not loaded (import error?); it waits", run.info.run_id, run.dag_id);
+    unloaded_runs_ = true;
     return;
   }
   if (variables_ && !variables_fresh_) {
@@ -257,7 +263,10 @@ void Scheduler::LoadRun(const RunRecord& run, Instant now) {
   std::vector<TaskInstanceRecord> rows;
   Status st = store_.ListTaskInstances(run.dag_id, run.info.run_id, &rows);
   Note(st, "loading a run");
-  if (!st.ok()) return;  // owned: loaded at a later heartbeat
+  if (!st.ok()) {
+    unloaded_runs_ = true;  // owned: loaded at a later heartbeat
+    return;
+  }
   auto plan = std::make_shared<RunPlan>(dag, run.info);
   std::vector<int> lost;
   for (const TaskInstanceRecord& r : rows) {

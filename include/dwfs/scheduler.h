@@ -138,6 +138,7 @@ class Scheduler {
   bool finished_ = false;
   bool database_ok_ = false;
   bool variables_fresh_ = false;  // refreshed in this loop
+  bool unloaded_runs_ = false;    // a run we own could not be loaded yet
   std::optional<Instant> last_heartbeat_;
   std::set<std::string> recheck_;  // DAGs to look at in the next loop
   std::map<RunKey, std::shared_ptr<RunPlan>> plans_;
