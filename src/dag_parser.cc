@@ -420,17 +420,6 @@ void ResolveGraph(const Ctx& c, Dag* dag, const std::vector<YamlNode>& task_node
   c.Fail(task_nodes[size_t(cycle.front())], "dependency cycle: " + text);
 }
 
-std::string Fnv1aHex(std::string_view text) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char ch : text) {
-    h ^= ch;
-    h *= 1099511628211ull;
-  }
-  char buf[20];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
-
 Dag ParseDag(std::string_view text, const std::string& filepath, const DagDefaults& defaults) {
   if (text.size() > kMaxDagFileBytes) {
     throw LoadError{0, "file larger than " + std::to_string(kMaxDagFileBytes >> 20) + " MiB"};
@@ -447,7 +436,7 @@ Dag ParseDag(std::string_view text, const std::string& filepath, const DagDefaul
 
   Dag dag;
   dag.fileloc = filepath;
-  dag.source_hash = Fnv1aHex(text);
+  dag.source_hash = SourceHash(text);
   dag.catchup = defaults.catchup;
   dag.max_active_runs = defaults.max_active_runs;
   dag.max_active_tasks = defaults.max_active_tasks;
@@ -622,6 +611,17 @@ Dag ParseDag(std::string_view text, const std::string& filepath, const DagDefaul
 }
 
 }  // namespace
+
+std::string SourceHash(std::string_view text) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char ch : text) {
+    h ^= ch;
+    h *= 1099511628211ull;
+  }
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
 
 DagDefaults DagDefaults::FromConfig(const Config& config) {
   DagDefaults d;

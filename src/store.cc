@@ -5,6 +5,7 @@
 
 #include <utility>
 
+#include "dwfs/dag_loader.h"
 #include "dwfs/migrations.h"
 #include "store_internal.h"
 
@@ -154,7 +155,7 @@ Status PgStore::Transact(const char* operation, const Body& body) {
 
 Status PgStore::SyncDag(const Dag& dag, const std::string& source, bool paused_at_creation, Instant now,
                         bool* changed) {
-  const std::string hash = Fnv1aHex(source);
+  const std::string hash = SourceHash(source);
   const std::string schedule = dag.schedule.text();
   const std::string tags = TextArrayLiteral(dag.tags);
   bool did_change = false;

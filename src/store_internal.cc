@@ -94,16 +94,6 @@ Status Connect(const std::string& url, std::unique_ptr<pqxx::connection>* out) {
   }
 }
 
-std::string Fnv1aHex(const std::string& text) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
 
 std::string TextArrayLiteral(const std::vector<std::string>& items) {
   std::string s = "{";

@@ -34,8 +34,6 @@ std::string OneLine(const std::string& message);
 // message masked with MaskUrlSecrets.
 Status Connect(const std::string& url, std::unique_ptr<pqxx::connection>* out);
 
-// FNV-1a 64 of `text`, as 16 lower-case hex digits.
-std::string Fnv1aHex(const std::string& text);
 
 // A PostgreSQL array literal ("{\"a\",\"b\"}") for a text[] parameter.
 std::string TextArrayLiteral(const std::vector<std::string>& items);

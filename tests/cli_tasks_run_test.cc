@@ -33,6 +33,13 @@ class CliTasksRunTest : public testing::Test {
                                            {"PATH", path ? path : "/usr/bin:/bin"}});
   }
 
+  // Opens the store and triggers run r1 at 2026-01-05.
+  void TriggerR1() {
+    store_ = db_.OpenStore();
+    ASSERT_NE(store_, nullptr);
+    ASSERT_EQ(Run({"dags", "trigger", "chores", "-e", "2026-01-05", "-r", "r1"}).code, 0);
+  }
+
   // The stored instance of `task` in run r1, or state none with no row.
   TaskInstanceRecord Instance(const std::string& task) {
     std::vector<TaskInstanceRecord> rows;
@@ -50,9 +57,7 @@ class CliTasksRunTest : public testing::Test {
 
 TEST_F(CliTasksRunTest, RunsOneTaskAndRecordsEachTry) {
   DWFS_REQUIRE_DB(db_);
-  store_ = db_.OpenStore();
-  ASSERT_NE(store_, nullptr);
-  ASSERT_EQ(Run({"dags", "trigger", "chores", "-e", "2026-01-05", "-r", "r1"}).code, 0);
+  ASSERT_NO_FATAL_FAILURE(TriggerR1());
 
   CliResult r = Run({"tasks", "run", "chores", "sweep", "2026-01-05"});
   ASSERT_EQ(r.code, 0) << r.err;
@@ -84,9 +89,7 @@ TEST_F(CliTasksRunTest, RunsOneTaskAndRecordsEachTry) {
 
 TEST_F(CliTasksRunTest, AFailingTaskExitsOneAndIsRecordedFailed) {
   DWFS_REQUIRE_DB(db_);
-  store_ = db_.OpenStore();
-  ASSERT_NE(store_, nullptr);
-  ASSERT_EQ(Run({"dags", "trigger", "chores", "-e", "2026-01-05", "-r", "r1"}).code, 0);
+  ASSERT_NO_FATAL_FAILURE(TriggerR1());
   CliResult r = Run({"tasks", "run", "chores", "mop", "2026-01-05"});
   EXPECT_EQ(r.code, 1) << r.out << r.err;
   EXPECT_NE(r.err.find("task mop failed"), std::string::npos) << r.err;

@@ -294,6 +294,23 @@ class SchedulerProcessTest : public ::testing::Test {
     std::filesystem::rename(tmp, dags() + "/" + name);
   }
 
+  // An @once DAG whose task `first` touches `started`, then waits (up to a
+  // minute, polling in bash) until `go` exists; `second` follows it.
+  void WriteWaitingDag(const std::string& dag_id, const std::string& started, const std::string& go) {
+    WriteDag(dag_id + ".yaml",
+             "dag_id: " + dag_id + "\n"
+             "schedule: \"@once\"\n"
+             "start_date: 2026-01-01\n"
+             "tasks:\n"
+             "  - task_id: first\n"
+             "    bash_command: |\n"
+             "      touch " + started + "\n"
+             "      for i in $(seq 600); do [ -e " + go + " ] && exit 0; sleep 0.1; done; exit 1\n"
+             "  - task_id: second\n"
+             "    upstream: [first]\n"
+             "    bash_command: echo after the wait\n");
+  }
+
   std::vector<TaskInstanceRecord> Instances(const std::string& dag_id, const std::string& run_id) {
     std::vector<TaskInstanceRecord> rows;
     store_->ListTaskInstances(dag_id, run_id, &rows);
@@ -578,18 +595,7 @@ TEST_F(SchedulerProcessTest, DroppedDatabaseConnectionsMidRunAreSurvived) {
   DWFS_REQUIRE_SETUP();
   std::string started = home_.path() + "/started";
   std::string go = home_.path() + "/go";
-  WriteDag("outage.yaml",
-           "dag_id: outage\n"
-           "schedule: \"@once\"\n"
-           "start_date: 2026-01-01\n"
-           "tasks:\n"
-           "  - task_id: first\n"
-           "    bash_command: |\n"
-           "      touch " + started + "\n"
-           "      for i in $(seq 600); do [ -e " + go + " ] && exit 0; sleep 0.1; done; exit 1\n"
-           "  - task_id: second\n"
-           "    upstream: [first]\n"
-           "    bash_command: echo after the outage\n");
+  WriteWaitingDag("outage", started, go);
   // A password in the URL (the test server trusts local connections, so it
   // is not checked) must never reach the log.
   auto env = Env();
@@ -656,18 +662,7 @@ TEST_F(SchedulerProcessTest, DatabaseRestartMidRunIsSurvived) {
 
   std::string started = home_.path() + "/started";
   std::string go = home_.path() + "/go";
-  WriteDag("restart.yaml",
-           "dag_id: restart\n"
-           "schedule: \"@once\"\n"
-           "start_date: 2026-01-01\n"
-           "tasks:\n"
-           "  - task_id: first\n"
-           "    bash_command: |\n"
-           "      touch " + started + "\n"
-           "      for i in $(seq 600); do [ -e " + go + " ] && exit 0; sleep 0.1; done; exit 1\n"
-           "  - task_id: second\n"
-           "    upstream: [first]\n"
-           "    bash_command: echo after the restart\n");
+  WriteWaitingDag("restart", started, go);
   auto env = Env();
   env["DWFS_DATABASE_URL"] = url;
   auto s = Start(env);

@@ -50,6 +50,10 @@ constexpr size_t kMaxDagFileBytes = 8 << 20;
 bool ParseDagText(std::string_view text, const std::string& filepath, const DagDefaults& defaults, Dag* out,
                   ImportError* error);
 
+// The content hash of a DAG file's text (Dag::source_hash): FNV-1a 64, as 16
+// lower-case hex digits.
+std::string SourceHash(std::string_view text);
+
 // Reads a DAG file's text (at most kMaxDagFileBytes). On failure returns
 // false and fills *error (file, no line).
 bool ReadDagSource(const std::string& path, std::string* text, ImportError* error);
