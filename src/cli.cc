@@ -47,6 +47,11 @@ Status CliContext::OpenStore(Store** out) {
   return Status::OK();
 }
 
+void CliContext::set_database_url(std::string url) {
+  config_.database.url = std::move(url);
+  store_.reset();
+}
+
 bool CliContext::Confirm(const std::string& question) {
   out_ << question << " [y/N] " << std::flush;
   std::string line;

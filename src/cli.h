@@ -57,6 +57,12 @@ class CliContext {
   // Asks `question` on out() and reads the answer from std::cin: true for
   // "y" or "yes" (any case, spaces ignored); false otherwise or at EOF.
   bool Confirm(const std::string& question);
+  // Points database.url at `url` (standalone, once its private cluster is
+  // up); a store opened before is closed.
+  void set_database_url(std::string url);
+  // Adds or replaces a variable of the task environment (standalone's
+  // default connections).
+  void set_env(const std::string& key, std::string value) { env_[key] = std::move(value); }
   // Parses a CLI date, naive ones in `tz`; InvalidArgument quoting it.
   Status ParseDate(const std::string& text, const TimeZone& tz, Instant* out) const;
 
@@ -89,6 +95,10 @@ void AddDbCommands(CLI::App* app, CliAction* action);
 void AddStateCommands(CLI::App* app, CliAction* action);
 // scheduler, tasks run (src/cli_scheduler.cc).
 void AddSchedulerCommands(CLI::App* app, CliAction* action);
+// The scheduler daemon until SIGTERM/SIGINT (or, with num_loops, until
+// that many loops ran and their runs finished); `dwfs scheduler` and
+// `dwfs standalone` (src/cli_scheduler.cc).
+Status RunScheduler(CliContext& ctx, std::optional<int> num_loops);
 
 // Adds "-o,--output" to `cmd`; the returned value holds the choice
 // (default `def`) once parsed.

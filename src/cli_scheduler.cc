@@ -62,6 +62,8 @@ EngineOptions RecordingEngine(CliContext& ctx, const ConnectionSource* stored_co
   return eo;
 }
 
+}  // namespace
+
 Status RunScheduler(CliContext& ctx, std::optional<int> num_loops) {
   const Config& config = ctx.config();
   Store* store;
@@ -186,6 +188,8 @@ Status RunScheduler(CliContext& ctx, std::optional<int> num_loops) {
   engine.io().poll();
   return Status::OK();
 }
+
+namespace {
 
 // tasks run: one task instance of an existing run, now, ignoring its
 // dependencies (Airflow's -A), recorded as a new try.
