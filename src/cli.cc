@@ -139,6 +139,7 @@ int RunCli(int argc, char** argv, const std::map<std::string, std::string>& env,
   AddDagsCommands(&app, &action);
   AddTasksCommands(&app, &action);
   AddRunCommands(&app, &action);
+  AddBackfillCommand(&app, &action);
   AddDbCommands(&app, &action);
   AddStateCommands(&app, &action);
   AddSchedulerCommands(&app, &action);

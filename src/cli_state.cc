@@ -9,7 +9,6 @@
 #include <cctype>
 #include <fstream>
 #include <iostream>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -246,25 +245,6 @@ struct ClearArgs {
   bool only_failed = false, downstream = false, upstream = false, yes = false;
 };
 
-// Adds to *keep every task reachable from a kept one, downstream or upstream.
-void Closure(const Dag& dag, bool downstream, std::vector<bool>* keep) {
-  std::vector<int> stack;
-  for (size_t i = 0; i < keep->size(); ++i) {
-    if ((*keep)[i]) stack.push_back(int(i));
-  }
-  while (!stack.empty()) {
-    int i = stack.back();
-    stack.pop_back();
-    const Task& t = dag.tasks[size_t(i)];
-    for (int n : downstream ? t.downstream_idx : t.upstream_idx) {
-      if (!(*keep)[size_t(n)]) {
-        (*keep)[size_t(n)] = true;
-        stack.push_back(n);
-      }
-    }
-  }
-}
-
 Status TasksClear(CliContext& ctx, const ClearArgs& a) {
   const Dag* dag;
   DWFS_RETURN_IF_ERROR(ctx.FindDag(a.dag_id, &dag));
@@ -279,18 +259,8 @@ Status TasksClear(CliContext& ctx, const ClearArgs& a) {
     DWFS_RETURN_IF_ERROR(ctx.ParseDate(a.end, dag->timezone, &t).WithPrefix("-e/--end-date"));
     to = t;
   }
-  std::vector<bool> keep(dag->tasks.size(), a.regex.empty());
-  if (!a.regex.empty()) {
-    try {
-      std::regex re(a.regex);
-      for (size_t i = 0; i < dag->tasks.size(); ++i) keep[i] = std::regex_search(dag->tasks[i].task_id, re);
-    } catch (const std::regex_error& e) {
-      return Status::InvalidArgument("-t/--task-regex '" + a.regex + "': " + e.what());
-    }
-  }
-  std::vector<bool> selected = keep;
-  if (a.downstream) Closure(*dag, true, &selected);
-  if (a.upstream) Closure(*dag, false, &selected);
+  std::vector<bool> selected;
+  DWFS_RETURN_IF_ERROR(SelectTasks(*dag, a.regex, a.upstream, a.downstream, &selected));
   std::set<std::string> task_ids;
   for (size_t i = 0; i < selected.size(); ++i) {
     if (selected[i]) task_ids.insert(dag->tasks[i].task_id);

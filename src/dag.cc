@@ -1,5 +1,7 @@
 #include "dwfs/dag.h"
 
+#include <regex>
+
 namespace dwfs {
 
 namespace {
@@ -55,6 +57,43 @@ int Dag::TaskIndex(std::string_view task_id) const {
     if (tasks[i].task_id == task_id) return int(i);
   }
   return -1;
+}
+
+namespace {
+
+// Adds to *keep every task reachable from a kept one, downstream or upstream.
+void Closure(const Dag& dag, bool downstream, std::vector<bool>* keep) {
+  std::vector<int> stack;
+  for (size_t i = 0; i < keep->size(); ++i) {
+    if ((*keep)[i]) stack.push_back(int(i));
+  }
+  while (!stack.empty()) {
+    int i = stack.back();
+    stack.pop_back();
+    const Task& t = dag.tasks[size_t(i)];
+    for (int n : downstream ? t.downstream_idx : t.upstream_idx) {
+      if (!(*keep)[size_t(n)]) {
+        (*keep)[size_t(n)] = true;
+        stack.push_back(n);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+Status SelectTasks(const Dag& dag, const std::string& regex, bool upstream, bool downstream, std::vector<bool>* out) {
+  out->assign(dag.tasks.size(), regex.empty());
+  if (regex.empty()) return Status::OK();
+  try {
+    std::regex re(regex);
+    for (size_t i = 0; i < dag.tasks.size(); ++i) (*out)[i] = std::regex_search(dag.tasks[i].task_id, re);
+  } catch (const std::regex_error& e) {
+    return Status::InvalidArgument("-t/--task-regex '" + regex + "': " + e.what());
+  }
+  if (downstream) Closure(dag, true, out);
+  if (upstream) Closure(dag, false, out);
+  return Status::OK();
 }
 
 }  // namespace dwfs

@@ -1,28 +1,17 @@
 #include "dwfs/scheduler.h"
 
-#include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
-#include <fstream>
 
+#include "run_loader.h"
 #include "run_recorder.h"
 
 namespace dwfs {
 
 namespace {
-
-// Whether `pid` runs (neither gone nor a zombie).
-bool ProcessAlive(int pid) {
-  if (pid <= 0 || ::kill(pid, 0) != 0) return false;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return true;  // no /proc: kill(0) said yes
-  size_t close = line.rfind(')');
-  return close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'Z';
-}
 
 std::chrono::milliseconds Until(Instant now, Instant when) {
   auto d = std::chrono::duration_cast<std::chrono::milliseconds>(when - now);
@@ -71,17 +60,7 @@ Status Scheduler::Start() {
 }
 
 void Scheduler::DeclareDeadOnThisHost() {
-  // A scheduler of this host whose process is gone (a crash, kill -9) is
-  // dead now, without waiting for zombie_threshold.
-  std::vector<SchedulerRecord> all;
-  Status st = store_.ListSchedulers(&all);
-  Note(st, "listing schedulers");
-  for (const SchedulerRecord& s : all) {
-    if (s.id == id_ || s.state != "running" || s.hostname != options_.hostname) continue;
-    if (s.pid != options_.pid && ProcessAlive(s.pid)) continue;
-    log_.warn("scheduler {} (pid {}) on this host is gone: adopting its runs", s.id, s.pid);
-    Note(store_.StopScheduler(s.id), "marking a dead scheduler");
-  }
+  Note(dwfs::DeclareDeadOnThisHost(store_, id_, options_.hostname, options_.pid, log_), "listing schedulers");
 }
 
 void Scheduler::FolderChanged() {
@@ -260,61 +239,16 @@ void Scheduler::LoadRun(const RunRecord& run, Instant now) {
     Note(store_.ListVariables(variables_), "reading variables");
     variables_fresh_ = true;
   }
-  std::vector<TaskInstanceRecord> rows;
-  Status st = store_.ListTaskInstances(run.dag_id, run.info.run_id, &rows);
+  LoadedRun loaded;
+  Status st = LoadStoredRun(store_, dag, run, options_.hostname, options_.pid, now, log_, &loaded);
   Note(st, "loading a run");
   if (!st.ok()) {
     unloaded_runs_ = true;  // owned: loaded at a later heartbeat
     return;
   }
-  auto plan = std::make_shared<RunPlan>(dag, run.info);
-  std::vector<int> lost;
-  for (const TaskInstanceRecord& r : rows) {
-    int i = dag->TaskIndex(r.task_id);
-    if (i < 0) continue;
-    TaskInstance& ti = plan->mutable_instance(i);
-    ti = r.ti;
-    if (ti.state == TaskState::kRunning || ti.state == TaskState::kQueued) {
-      if (ti.state == TaskState::kRunning && r.pid && r.hostname == options_.hostname && *r.pid != options_.pid &&
-          ProcessAlive(*r.pid)) {
-        // An orphan of a dead scheduler of this host: its group goes first.
-        ::kill(-*r.pid, SIGKILL);
-        log_.warn("killed the orphaned process group {} of {}.{} ({})", *r.pid, run.dag_id, r.task_id,
-                  run.info.run_id);
-      }
-      lost.push_back(i);
-    }
-  }
-  std::set<int> lost_tries;  // lost while running: their task_try rows end here
-  for (int i : lost) {
-    if (plan->instance(i).state == TaskState::kRunning) lost_tries.insert(i);
-    plan->Interrupt(i, "the scheduler running this try is gone", now);
-    log_.warn("{}.{} ({}): try {} lost with its scheduler; now {}", run.dag_id, dag->tasks[size_t(i)].task_id,
-              run.info.run_id, plan->instance(i).try_number, TaskStateName(plan->instance(i).state));
-  }
-  std::map<std::string, TaskState> past;
-  Note(store_.PreviousRunStates(run.dag_id, run.info.logical_date, &past), "reading the previous run");
-  if (!past.empty()) {
-    std::vector<std::optional<TaskState>> states(plan->size());
-    for (size_t i = 0; i < plan->size(); ++i) {
-      auto it = past.find(dag->tasks[i].task_id);
-      if (it != past.end()) states[i] = it->second;
-    }
-    plan->SetPreviousRun(std::move(states));
-  }
-  plans_[key] = plan;
-  driver_.Add(plan);
-  recorder_.RecordRunState(*plan);
-  for (int i : lost) {
-    if (!lost_tries.count(i)) {
-      recorder_.OnTaskState(*plan, i);
-      continue;
-    }
-    TaskResult ended;
-    ended.outcome.kind = TaskOutcome::Kind::kFailed;
-    ended.outcome.reason = plan->instance(i).reason;
-    recorder_.OnTryFinished(*plan, i, ended);
-  }
+  plans_[key] = loaded.plan;
+  driver_.Add(loaded.plan);
+  RecordLoadedRun(recorder_, loaded);
   log_.info("running {} of DAG {}", run.info.run_id, run.dag_id);
 }
 

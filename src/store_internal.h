@@ -78,6 +78,11 @@ constexpr char kWakeChannel[] = "dwfs_wake";
 // In `tx`: makes the DAG due now (if it was due later) and notifies the
 // schedulers on kWakeChannel.
 void WakeSchedulers(pqxx::transaction_base& tx, const std::string& dag_id, Instant now);
+// Resets the named task instances of a run to state none, keeping their
+// try counts (max_tries grows by the tries used, so each gets its retries
+// again). The run's row is the caller's business.
+void ClearInstances(pqxx::transaction_base& tx, const std::string& dag_id, const std::string& run_id,
+                    const std::vector<std::string>& task_ids);
 
 // The epoch-seconds form of a timestamptz column, for reading with Time().
 #define DWFS_EPOCH(col) "EXTRACT(EPOCH FROM " col ")::bigint"
@@ -118,6 +123,10 @@ class PgStore : public Store {
   Status OwnedRuns(int64_t owner, std::vector<RunRecord>* out) override;
   Status AdoptRuns(int64_t owner, std::vector<RunRecord>* out) override;
   Status ReleaseRuns(int64_t owner) override;
+  Status ClaimBackfillRun(const std::string& dag_id, const RunInfo& info, const std::vector<std::string>& clear,
+                          int64_t owner, int max_active_runs, Instant now, ClaimOutcome* outcome,
+                          RunRecord* run) override;
+  Status ParkRuns(int64_t owner) override;
 
   Status ListTaskInstances(const std::string& dag_id, const std::string& run_id,
                            std::vector<TaskInstanceRecord>* out) override;

@@ -252,7 +252,8 @@ Status PgStore::ScheduleDag(const std::string& dag_id, int64_t owner, int max_ac
       std::vector<RunRecord> promoted = ReadRuns(Params().Add(dag_id).Add(owner).Add(now).Add(max_active_runs - running).Exec(
           tx, std::string("UPDATE dag_run r SET state = 'running', start_date = to_timestamp($3::float8),"
                           " owner_id = $2 WHERE r.id IN (SELECT id FROM dag_run WHERE dag_id = $1"
-                          " AND state = 'queued' ORDER BY logical_date LIMIT $4 FOR UPDATE) RETURNING ") +
+                          " AND state = 'queued' AND (run_type <> 'backfill' OR owner_id IS NULL)"
+                          " ORDER BY logical_date LIMIT $4 FOR UPDATE) RETURNING ") +
                   kRunColumns));
       for (RunRecord& r : promoted) started->push_back(std::move(r));
     }
@@ -274,8 +275,8 @@ Status PgStore::AdoptRuns(int64_t owner, std::vector<RunRecord>* out) {
   return Transact("adopt runs", [&](pqxx::work& tx) {
     *out = ReadRuns(Params().Add(owner).Exec(
         tx, std::string("UPDATE dag_run r SET owner_id = $1 WHERE r.state = 'running' AND (r.owner_id IS NULL"
-                        " OR r.owner_id IN (SELECT id FROM scheduler_instance WHERE state IN ('dead', 'stopped')"
-                        " AND id <> $1)) RETURNING ") +
+                        " OR (r.run_type <> 'backfill' AND r.owner_id IN (SELECT id FROM scheduler_instance"
+                        " WHERE state IN ('dead', 'stopped') AND id <> $1))) RETURNING ") +
                 kRunColumns));
     SortByLogicalDate(out);
     return Status::OK();
@@ -402,6 +403,16 @@ Status PgStore::ListTries(const std::string& dag_id, const std::string& run_id, 
   });
 }
 
+void ClearInstances(pqxx::transaction_base& tx, const std::string& dag_id, const std::string& run_id,
+                    const std::vector<std::string>& task_ids) {
+  // max_tries grows by the tries used, so each instance gets its retries again.
+  Params().Add(dag_id).Add(run_id).Add(TextArrayLiteral(task_ids)).Add(TaskStateName(TaskState::kNone)).Exec(
+      tx,
+      "UPDATE task_instance SET state = $4, max_tries = max_tries + try_number, next_retry_at = NULL,"
+      " end_date = NULL, duration = NULL, reason = '' WHERE dag_id = $1 AND run_id = $2"
+      " AND task_id = ANY ($3::text[])");
+}
+
 Status PgStore::ClearTaskInstances(const std::string& dag_id, const std::string& run_id,
                                    const std::vector<std::string>& task_ids, Instant now) {
   return Transact("clear task instances", [&](pqxx::work& tx) {
@@ -410,12 +421,7 @@ Status PgStore::ClearTaskInstances(const std::string& dag_id, const std::string&
         "UPDATE dag_run SET state = 'queued', end_date = NULL, owner_id = NULL, cleared_at = to_timestamp($3::float8)"
         " WHERE dag_id = $1 AND run_id = $2 RETURNING id");
     if (run.empty()) return RunNotFound(dag_id, run_id);
-    // max_tries grows by the tries used, so each instance gets its retries again.
-    Params().Add(dag_id).Add(run_id).Add(TextArrayLiteral(task_ids)).Add(TaskStateName(TaskState::kNone)).Exec(
-        tx,
-        "UPDATE task_instance SET state = $4, max_tries = max_tries + try_number, next_retry_at = NULL,"
-        " end_date = NULL, duration = NULL, reason = '' WHERE dag_id = $1 AND run_id = $2"
-        " AND task_id = ANY ($3::text[])");
+    ClearInstances(tx, dag_id, run_id, task_ids);
     WakeSchedulers(tx, dag_id, now);
     return Status::OK();
   });

@@ -11,6 +11,7 @@
 
 #include "dwfs/json.h"
 #include "dwfs/schedule.h"
+#include "dwfs/status.h"
 #include "dwfs/time_util.h"
 
 namespace dwfs {
@@ -101,6 +102,13 @@ struct Dag {
   // "None" for no schedule, else the text as written.
   std::string ScheduleText() const { return schedule.kind() == Schedule::Kind::kNone ? "None" : schedule.text(); }
 };
+
+// The tasks a command works on (`tasks clear -t -u -d`, `dags backfill
+// -t`): those whose task_id matches `regex` (std::regex ECMAScript, searched
+// anywhere in the id, like Python's re.search; empty: every task), plus
+// everything upstream and/or downstream of them. *out is indexed like
+// dag.tasks. InvalidArgument quoting the pattern when it does not compile.
+Status SelectTasks(const Dag& dag, const std::string& regex, bool upstream, bool downstream, std::vector<bool>* out);
 
 }  // namespace dwfs
 

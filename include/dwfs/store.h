@@ -196,6 +196,39 @@ class Store {
   // Clears the owner of `owner`'s runs (graceful shutdown: another
   // scheduler may take them at once).
   virtual Status ReleaseRuns(int64_t owner) = 0;
+  // Runs of type backfill that have an owner belong to the `dags backfill`
+  // process that owns them (alive or not): ScheduleDag and AdoptRuns never
+  // take them; only ClaimBackfillRun does. A cleared backfill run (owner
+  // null) is the scheduler's like any other.
+
+  // --- backfill ---
+  enum class ClaimOutcome {
+    kClaimed,   // the run is running and owned by `owner` now
+    kNoRoom,    // max_active_runs runs of the DAG are running
+    kBusy,      // another live instance (a scheduler, a backfill) drives it
+    kFinished,  // it has finished (success or failed) and nothing was to clear
+  };
+  // `dags backfill`: takes the run of `dag_id` at info.logical_date for the
+  // backfill instance `owner`, in one transaction that locks the DAG's row
+  // (waiting for a scheduling step that holds it):
+  // - no run at that date: inserts one from `info` (its run id, type,
+  //   interval, conf), running and owned by `owner`, when fewer than
+  //   max_active_runs runs of the DAG are running (else kNoRoom);
+  // - a run owned by another instance in state running: kBusy;
+  // - a finished run with `clear` empty: kFinished;
+  // - otherwise (finished with tasks to clear, or queued or running with no
+  //   owner, or owned by `owner`, or by a stopped or dead instance): when
+  //   room (the run itself not counted), the task instances named in `clear`
+  //   are cleared (as ClearTaskInstances does) and the run is made running,
+  //   owned by `owner`, end_date null, start_date kept or set; else kNoRoom.
+  // *run is the run after the call (unset for kNoRoom on a missing run).
+  virtual Status ClaimBackfillRun(const std::string& dag_id, const RunInfo& info,
+                                  const std::vector<std::string>& clear, int64_t owner, int max_active_runs,
+                                  Instant now, ClaimOutcome* outcome, RunRecord* run) = 0;
+  // An interrupted backfill: `owner`'s unfinished runs go back to queued and
+  // stay owned by it (a stopped instance), so that no scheduler starts them
+  // and the same backfill command resumes them.
+  virtual Status ParkRuns(int64_t owner) = 0;
 
   // --- task instances ---
   // Every stored instance of a run (by task_id).
