@@ -143,6 +143,7 @@ int RunCli(int argc, char** argv, const std::map<std::string, std::string>& env,
   AddDbCommands(&app, &action);
   AddStateCommands(&app, &action);
   AddSchedulerCommands(&app, &action);
+  AddStandaloneCommand(&app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

@@ -101,6 +101,8 @@ void AddSchedulerCommands(CLI::App* app, CliAction* action);
 // that many loops ran and their runs finished); `dwfs scheduler` and
 // `dwfs standalone` (src/cli_scheduler.cc).
 Status RunScheduler(CliContext& ctx, std::optional<int> num_loops);
+// standalone: private cluster (when no url), migrate, scheduler (src/cli_standalone.cc).
+void AddStandaloneCommand(CLI::App* app, CliAction* action);
 
 // Adds "-o,--output" to `cmd`; the returned value holds the choice
 // (default `def`) once parsed.
