@@ -38,6 +38,7 @@
 #include "dwfs/migrations.h"
 #include "dwfs/store.h"
 #include "dwfs/task_state.h"
+#include "dwfs_process.h"
 #include "test_database.h"
 #include "test_util.h"
 
@@ -47,29 +48,6 @@ namespace dwfs {
 namespace {
 
 using namespace std::chrono_literals;
-
-constexpr auto kDeadline = 60s;  // failure guard only
-
-std::string DwfsBinary() {
-  return (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "dwfs").string();
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Polls `cond` every 20 ms until it holds or `deadline` passes.
-bool WaitFor(const std::function<bool()>& cond, std::chrono::seconds deadline = kDeadline) {
-  auto end = std::chrono::steady_clock::now() + deadline;
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
 
 // A TCP port free at the time of the call (bound to 0, then released).
 int FreePort() {
@@ -161,75 +139,11 @@ class NotifySocket {
   std::vector<std::string> messages_;
 };
 
-// `dwfs scheduler` as a child process in its own process group, stdout and
-// stderr to a log file. The destructor SIGKILLs it (if still running) and
-// reaps it. Task processes are in their own sessions: tests kill those.
-class SchedulerProcess {
+// `dwfs scheduler` as a child process (tests/dwfs_process.h).
+class SchedulerProcess : public DwfsProcess {
  public:
   SchedulerProcess(const std::map<std::string, std::string>& env, const std::string& log_path)
-      : log_path_(log_path) {
-    std::vector<std::string> args = {DwfsBinary(), "scheduler"};
-    std::vector<std::string> envs;
-    for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
-    std::vector<char*> argv, envp;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (auto& e : envs) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    posix_spawnattr_setpgroup(&attr, 0);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    pid_t pid = 0;
-    if (posix_spawn(&pid, argv[0], &fa, &attr, argv.data(), envp.data()) == 0) pid_ = pid;
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-  }
-  ~SchedulerProcess() {
-    if (pid_ > 0 && !exited_) {
-      ::kill(-pid_, SIGKILL);
-      int status;
-      ::waitpid(pid_, &status, 0);
-    }
-  }
-  SchedulerProcess(const SchedulerProcess&) = delete;
-  SchedulerProcess& operator=(const SchedulerProcess&) = delete;
-
-  pid_t pid() const { return pid_; }
-  bool started() const { return pid_ > 0; }
-  void Signal(int sig) const { ::kill(pid_, sig); }
-  std::string Log() const { return ReadFile(log_path_); }
-  // Non-blocking: whether the process has exited (reaping it once).
-  bool Exited() {
-    if (exited_ || pid_ <= 0) return true;
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      exited_ = true;
-      status_ = status;
-    }
-    return exited_;
-  }
-  // Waits (polling, under the failure-guard deadline) for the exit.
-  bool WaitExit() {
-    return WaitFor([&] { return Exited(); });
-  }
-  int wait_status() const { return status_; }
-
- private:
-  std::string log_path_;
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  int status_ = 0;
+      : DwfsProcess({"scheduler"}, env, log_path) {}
 };
 
 // Kills a task's process group left behind by a failing test.
