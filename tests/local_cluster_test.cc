@@ -101,7 +101,7 @@ TEST(LocalClusterTest, CreatesThenReusesTheClusterWithoutASecondInitdb) {
     ASSERT_TRUE(st.ok()) << st.message();
     EXPECT_FALSE(c.running());
     EXPECT_FALSE(fs::exists(c.data_dir() + "/postmaster.pid"));
-    EXPECT_FALSE(Alive(pm));
+    EXPECT_TRUE(Gone(pm));
   }
   FileId before = Identify(pg_version);
   ASSERT_NE(before.ino, 0u);
@@ -132,7 +132,7 @@ TEST(LocalClusterTest, DestructorStopsTheServer) {
     EXPECT_TRUE(Alive(pm));
   }
   EXPECT_FALSE(fs::exists(h.data_dir() + "/postmaster.pid"));
-  EXPECT_FALSE(Alive(pm));
+  EXPECT_TRUE(Gone(pm));
 }
 
 TEST(LocalClusterTest, SecondUserOfTheHomeIsRefusedUntilTheFirstStops) {

@@ -1,6 +1,6 @@
 // Helpers of the tests that run a private PostgreSQL cluster (LocalCluster,
 // dwfs standalone): the skip rule, a DWFS_HOME under /tmp that the server's
-// user can reach, and the postmaster's pid.
+// user can reach, the postmaster's pid and a wait for its end.
 //
 // Skip rule: the tests need initdb, pg_ctl and postgres (FindPostgresBinDir).
 // When they are missing the tests skip with a message, unless running as
@@ -14,11 +14,13 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
+#include <thread>
 
 #include "dwfs/local_cluster.h"
 #include "test_util.h"
@@ -47,6 +49,18 @@ inline pid_t PostmasterPid(const std::string& data_dir) {
   long pid = -1;
   if (!(in >> pid)) return -1;
   return pid_t(pid);
+}
+
+// Whether process `pid` is gone (or a zombie) within 60 s, polling: pg_ctl
+// stop -w returns once the server removed postmaster.pid, which it does just
+// before its process exits.
+inline bool Gone(pid_t pid) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (Alive(pid)) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
 }
 
 // A temporary folder (mode 0755, whatever the umask) with `home` inside it

@@ -335,7 +335,7 @@ TEST_F(StandaloneTest, SigtermStopsTheSchedulerThenTheCluster) {
   // The scheduler stopped first, then the server.
   EXPECT_LT(out.find("scheduler 1 stopped"), out.find("stopping PostgreSQL on " + h_.data_dir())) << out;
   EXPECT_TRUE(ServerStopped()) << out;
-  EXPECT_FALSE(Alive(pm));
+  EXPECT_TRUE(Gone(pm));
 }
 
 TEST_F(StandaloneTest, SecondStandaloneIsRefusedAndAKilledOnesServerIsAdoptedNextTime) {
@@ -362,7 +362,7 @@ TEST_F(StandaloneTest, SecondStandaloneIsRefusedAndAKilledOnesServerIsAdoptedNex
   ASSERT_EQ(RunOnce(&out), 0) << out;
   EXPECT_NE(out.find("reused, was running"), std::string::npos) << out;
   EXPECT_TRUE(ServerStopped()) << out;
-  EXPECT_FALSE(Alive(pm));
+  EXPECT_TRUE(Gone(pm));
 }
 
 TEST_F(StandaloneTest, ConfiguredUrlStartsNoCluster) {

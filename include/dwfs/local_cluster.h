@@ -35,8 +35,10 @@
 //   running on HOME/pgdata (left by a standalone that was killed: it cannot be
 //   a live one, which would hold the lock), adopts it. Either way this object
 //   then owns the server and stops it.
-// - Stop() stops a server this object owns (pg_ctl stop -m fast, then -m
-//   immediate if that fails) and releases the lock; a no-op otherwise. The
+// - Stop() stops a server this object owns (pg_ctl stop -m fast -w, then -m
+//   immediate if that fails) and releases the lock; a no-op otherwise. It
+//   returns once pg_ctl saw the server remove postmaster.pid (its processes
+//   end moments later). The
 //   destructor calls it (errors logged), so the server is stopped on every
 //   exit path of its owner.
 // - Errors are one line naming the directory and the failing command with
