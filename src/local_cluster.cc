@@ -316,7 +316,9 @@ Status LocalCluster::Init() {
   if (lock_fd_ >= 0) return Status::FailedPrecondition("the cluster in " + data_dir() + " is initialized already");
   initialized_now_ = false;
   adopted_ = false;
-  if (home.empty() || home[0] != '/') return Status::InvalidArgument("DWFS_HOME must be an absolute path, got '" + home + "'");
+  if (home.empty() || home[0] != '/') {
+    return Status::InvalidArgument("DWFS_HOME must be an absolute path, got '" + home + "'");
+  }
   for (char c : home) {
     auto b = static_cast<unsigned char>(c);
     if (b < 0x20 || b == 0x7f || std::strchr("\"'\\$`,", c)) {
@@ -406,14 +408,16 @@ Status LocalCluster::Init() {
     bool exists = ::stat(data.c_str(), &dst) == 0;
     bool has_cluster = exists && ::access(pg_version.c_str(), F_OK) == 0;
     if (exists && !S_ISDIR(dst.st_mode)) return Status::IOError(data + " exists and is not a directory");
+    // Someone else's cluster is not taken over (as root, an empty folder is
+    // given to the server's user).
+    if (exists && dst.st_uid != uid_ && (has_cluster || runuser_.empty())) {
+      struct passwd* owner = ::getpwuid(dst.st_uid);
+      return Status::FailedPrecondition(
+          data + " belongs to " + (owner ? std::string(owner->pw_name) : "uid " + std::to_string(dst.st_uid)) +
+          ", but the server would run as " + user_ + ": run dwfs standalone as that user, chown -R " + user_ + ": " +
+          data + ", or use another DWFS_HOME");
+    }
     if (has_cluster) {
-      if (dst.st_uid != uid_) {
-        struct passwd* owner = ::getpwuid(dst.st_uid);
-        return Status::FailedPrecondition(
-            data + " belongs to " + (owner ? std::string(owner->pw_name) : "uid " + std::to_string(dst.st_uid)) +
-            ", but the server would run as " + user_ + ": run dwfs standalone as that user, chown -R " + user_ +
-            ": " + data + ", or use another DWFS_HOME");
-      }
       std::string made_by = Trim(ReadSmallFile(pg_version));
       if (!made_by.empty() && made_by != version_) {
         return Status::FailedPrecondition(data + " holds a PostgreSQL " + made_by + " cluster, but the server in " +
@@ -436,10 +440,13 @@ Status LocalCluster::Init() {
     }
 
     if (!has_cluster) {
-      Log(SPDLOG_LEVEL_INFO, "creating a PostgreSQL " + version_ + " cluster in " + data + " (initdb, as " + user_ + ")");
+      Log(SPDLOG_LEVEL_INFO,
+          "creating a PostgreSQL " + version_ + " cluster in " + data + " (initdb, as " + user_ + ")");
       Result r2;
-      std::vector<std::string> args = {"-D",       data, "-U", kSuperuser, "--auth-local=trust", "--auth-host=reject",
-                                       "-E",       "UTF8", "--locale=C"};
+      // Trust over the socket only (its folder admits only the server's
+      // user); TCP connections, were any enabled, would be rejected.
+      std::vector<std::string> args = {"-D", data, "-U", kSuperuser, "--auth-local=trust", "--auth-host=reject",
+                                       "-E", "UTF8", "--locale=C"};
       DWFS_RETURN_IF_ERROR(RunServerTool("initdb", args, &r2));
       if (r2.exit_status != 0) {
         return Status::IOError("initdb -D " + data + " (as " + user_ + ") failed (" + DescribeExit(r2) +

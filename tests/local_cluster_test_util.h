@@ -103,13 +103,15 @@ class ClusterHome {
 }  // namespace dwfs
 
 // In a test: skip (or, as root, fail) without the PostgreSQL server binaries.
-#define DWFS_REQUIRE_POSTGRES_SERVER()                                                                  \
-  do {                                                                                                  \
-    std::string _missing = ::dwfs::PostgresServerMissing();                                             \
-    if (!_missing.empty()) {                                                                            \
-      if (::geteuid() != 0) GTEST_SKIP() << "no PostgreSQL server to run a private cluster: " << _missing; \
-      FAIL() << "running as root (as CI does) but " << _missing;                                        \
-    }                                                                                                   \
+#define DWFS_REQUIRE_POSTGRES_SERVER()                                                      \
+  do {                                                                                      \
+    std::string _missing = ::dwfs::PostgresServerMissing();                                 \
+    if (!_missing.empty()) {                                                                \
+      if (::geteuid() != 0) {                                                               \
+        GTEST_SKIP() << "no PostgreSQL server to run a private cluster with: " << _missing; \
+      }                                                                                     \
+      FAIL() << "running as root (as CI does) but " << _missing;                            \
+    }                                                                                       \
   } while (false)
 
 #endif  // DWFS_TESTS_LOCAL_CLUSTER_TEST_UTIL_H_
