@@ -12,6 +12,7 @@
 
 #include "backfill_reporter.h"
 #include "cli.h"
+#include "dwfs/dag_registry.h"
 #include "dwfs/backfill.h"
 #include "dwfs/store.h"
 #include "engine.h"
@@ -119,17 +120,7 @@ Status DagsBackfill(CliContext& ctx, const BackfillArgs& a) {
   Store* store;
   DWFS_RETURN_IF_ERROR(ctx.OpenStore(&store));
   Instant now = ctx.clock().Now();
-  DagRecord rec;
-  Status st = store->GetDag(a.dag_id, &rec);
-  if (st.code() == Status::Code::kNotFound) {
-    // Not seen by a scheduler yet: store it from its file first.
-    std::string text;
-    ImportError unread;
-    if (!ReadDagSource(dag->fileloc, &text, &unread)) return Status::IOError(unread.ToString());
-    DWFS_RETURN_IF_ERROR(store->SyncDag(*dag, text, dag->is_paused_upon_creation, now, nullptr));
-  } else {
-    DWFS_RETURN_IF_ERROR(st);
-  }
+  DWFS_RETURN_IF_ERROR(StoreDagIfNew(*store, *dag, now));
   std::map<Instant, ExistingRun> existing;
   DWFS_RETURN_IF_ERROR(ReadExisting(*store, a.dag_id, o, &existing));
   std::vector<BackfillRun> runs;

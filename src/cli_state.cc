@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "cli.h"
+#include "dwfs/dag_registry.h"
 #include "dwfs/store.h"
 
 namespace dwfs {
@@ -94,18 +95,8 @@ Status DagsTrigger(CliContext& ctx, const TriggerArgs& a) {
   info.run_id = a.run_id.empty() ? MakeRunId(RunType::kManual, info.logical_date) : a.run_id;
   if (!a.conf.empty()) DWFS_RETURN_IF_ERROR(ParseJson(a.conf, true, &info.conf).WithPrefix("-c/--conf"));
 
-  DagRecord rec;
-  Status st = store->GetDag(a.dag_id, &rec);
-  if (st.code() == Status::Code::kNotFound) {
-    // Not seen by a scheduler yet: store it from its file first.
-    std::string text;
-    ImportError unread;
-    if (!ReadDagSource(dag->fileloc, &text, &unread)) return Status::IOError(unread.ToString());
-    DWFS_RETURN_IF_ERROR(store->SyncDag(*dag, text, dag->is_paused_upon_creation, now, nullptr));
-  } else {
-    DWFS_RETURN_IF_ERROR(st);
-  }
-  st = store->CreateRun(a.dag_id, info, RunState::kQueued, now, std::nullopt);
+  DWFS_RETURN_IF_ERROR(StoreDagIfNew(*store, *dag, now));
+  Status st = store->CreateRun(a.dag_id, info, RunState::kQueued, now, std::nullopt);
   if (st.code() == Status::Code::kAlreadyExists) {
     return Status::AlreadyExists("DAG '" + a.dag_id + "' already has run '" + info.run_id + "' or a run at " +
                                  FormatIso(info.logical_date, dag->timezone));

@@ -105,4 +105,14 @@ Status DagRegistry::Reload(Instant now, RegistryChange* change) {
   return first_error;
 }
 
+Status StoreDagIfNew(Store& store, const Dag& dag, Instant now) {
+  DagRecord rec;
+  Status st = store.GetDag(dag.dag_id, &rec);
+  if (st.code() != Status::Code::kNotFound) return st;
+  std::string text;
+  ImportError unread;
+  if (!ReadDagSource(dag.fileloc, &text, &unread)) return Status::IOError(unread.ToString());
+  return store.SyncDag(dag, text, dag.is_paused_upon_creation, now, nullptr);
+}
+
 }  // namespace dwfs

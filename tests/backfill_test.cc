@@ -13,17 +13,20 @@ namespace dwfs {
 namespace scheduler_test {
 namespace {
 
-// Counts the runs a backfill has running at once.
+// The most runs a backfill had unfinished at once (counted in the driver
+// whenever one starts; a run counts until its last task ends).
 class Concurrency : public BackfillListener {
  public:
-  void OnRunStarted(const BackfillRun&) override { peak_ = std::max(peak_, ++now_); }
-  void OnRunDone(const BackfillRun& r) override {
-    if (r.note != "finished by another process") --now_;
+  void set_driver(const RunDriver* d) { driver_ = d; }
+  void OnRunStarted(const BackfillRun&) override {
+    int unfinished = 0;
+    for (const auto& plan : driver_->plans()) unfinished += !plan->finished();
+    peak_ = std::max(peak_, unfinished);
   }
   int peak() const { return peak_; }
 
  private:
-  int now_ = 0;
+  const RunDriver* driver_ = nullptr;
   int peak_ = 0;
 };
 
@@ -39,10 +42,7 @@ class BackfillHarness {
     std::unique_ptr<Store> recorder_store;
     ok_ = dag_ && Store::Open(db_url, &store_).ok() && Store::Open(db_url, &recorder_store).ok();
     if (!ok_) return;
-    std::string source;
-    ImportError unread;
-    ok_ = ReadDagSource(dag_->fileloc, &source, &unread) &&
-          store_->SyncDag(*dag_, source, false, clock.Now(), nullptr).ok();
+    ok_ = StoreDagIfNew(*store_, *dag_, clock.Now()).ok();
     EngineOptions eo;
     eo.log_folder = log_folder;
     eo.process_env = {{"PATH", "/usr/bin:/bin"}};
@@ -54,6 +54,7 @@ class BackfillHarness {
     tee_ = std::make_unique<ObserverTee>(std::vector<RunObserver*>{recorder_.get()});
     driver_ = std::make_unique<RunDriver>(engine_->io(), engine_->executor(), engine_->preparer(), clock,
                                           engine_->slots(), tee_.get());
+    concurrency_.set_driver(driver_.get());
     options.hostname = "host-b";
     options.pid = int(::getpid());
     options.heartbeat = Seconds(1);
@@ -93,16 +94,10 @@ class BackfillHarness {
   }
 
   void Step(std::chrono::milliseconds wait = std::chrono::milliseconds(50)) {
-    engine_->io().run_one_for(wait);
-    backfill_->Poll();
+    StepIo(engine_->io(), [this] { backfill_->Poll(); }, wait);
   }
-  bool RunUntil(const std::function<bool()>& done, std::chrono::seconds deadline = std::chrono::seconds(60)) {
-    auto end = std::chrono::steady_clock::now() + deadline;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > end) return false;
-      Step();
-    }
-    return true;
+  bool RunUntil(const std::function<bool()>& done) {
+    return StepUntil(engine_->io(), [this] { backfill_->Poll(); }, done);
   }
 
  private:

@@ -68,6 +68,25 @@ inline constexpr char kTwoTasks[] =
     "    upstream: [a]\n"
     "    bash_command: \"true\"\n";
 
+// One step of an in-process daemon (scheduler or backfill): at most one
+// handler of `io` (or `wait`), then `poll`.
+inline void StepIo(boost::asio::io_context& io, const std::function<void()>& poll,
+                   std::chrono::milliseconds wait = std::chrono::milliseconds(50)) {
+  io.run_one_for(wait);
+  poll();
+}
+
+// Steps until `done` holds; false after `deadline` (a failure guard only).
+inline bool StepUntil(boost::asio::io_context& io, const std::function<void()>& poll,
+                      const std::function<bool()>& done, std::chrono::seconds deadline = std::chrono::seconds(60)) {
+  auto end = std::chrono::steady_clock::now() + deadline;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    StepIo(io, poll);
+  }
+  return true;
+}
+
 // One complete `dwfs scheduler` in process: the wiring of cli_scheduler.cc.
 // Everything runs on the caller's thread through io().
 class Harness {
@@ -124,18 +143,12 @@ class Harness {
 
   // One step of the daemon's loop: at most one handler (or `wait`), then Poll.
   void Step(std::chrono::milliseconds wait = std::chrono::milliseconds(50)) {
-    io().run_one_for(wait);
-    scheduler_->Poll();
+    StepIo(io(), [this] { scheduler_->Poll(); }, wait);
   }
 
   // Steps until `done` holds; false after `deadline` (a failure guard only).
   bool RunUntil(const std::function<bool()>& done, std::chrono::seconds deadline = std::chrono::seconds(60)) {
-    auto end = std::chrono::steady_clock::now() + deadline;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > end) return false;
-      Step();
-    }
-    return true;
+    return StepUntil(io(), [this] { scheduler_->Poll(); }, done, deadline);
   }
 
  private:

@@ -64,6 +64,12 @@ class DagRegistry {
   std::vector<DagRecord> stored_;
 };
 
+// For commands that create runs without a scheduler (`dags trigger`, `dags
+// backfill`): stores `dag` from its file when the store does not know it
+// yet (a scheduler has not seen it). IOError naming the file when it cannot
+// be read; the store's errors otherwise.
+Status StoreDagIfNew(Store& store, const Dag& dag, Instant now);
+
 }  // namespace dwfs
 
 #endif  // DWFS_DAG_REGISTRY_H_
