@@ -9,8 +9,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include <chrono>
 #include <filesystem>
@@ -44,6 +48,49 @@ inline bool WaitFor(const std::function<bool()>& cond, std::chrono::seconds dead
   }
   return true;
 }
+
+// An AF_UNIX datagram socket bound at a path: what systemd listens on for
+// $NOTIFY_SOCKET. Collects every datagram received.
+class NotifySocket {
+ public:
+  explicit NotifySocket(const std::string& path) : path_(path) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+    ::unlink(path.c_str());
+    bound_ = ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  }
+  ~NotifySocket() {
+    ::close(fd_);
+    ::unlink(path_.c_str());
+  }
+  bool bound() const { return bound_; }
+  const std::string& path() const { return path_; }
+  // Reads what has arrived; true when some datagram so far contains `line`.
+  bool Received(const std::string& line) {
+    char buf[4096];
+    for (;;) {
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n < 0) break;
+      messages_.emplace_back(buf, size_t(n));
+    }
+    for (const std::string& m : messages_) {
+      std::istringstream in(m);
+      std::string l;
+      while (std::getline(in, l)) {
+        if (l == line) return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  bool bound_ = false;
+  std::vector<std::string> messages_;
+};
 
 // Whether any process of group `pgid` runs (zombies waiting for their
 // reaper do not count).
@@ -82,7 +129,7 @@ class DwfsProcess {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_addopen(&fa, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
@@ -123,8 +170,13 @@ class DwfsProcess {
     return exited_;
   }
   // Waits (polling, under the failure-guard deadline) for the exit.
-  bool WaitExit() {
-    return WaitFor([&] { return Exited(); });
+  bool WaitExit(std::chrono::seconds deadline = std::chrono::seconds(60)) {
+    return WaitFor([&] { return Exited(); }, deadline);
+  }
+  // Waits for the exit; its exit code, or -1 (timeout, or killed by a signal).
+  int Wait(std::chrono::seconds deadline = std::chrono::seconds(60)) {
+    if (!WaitExit(deadline)) return -1;
+    return exit_code();
   }
   int wait_status() const { return status_; }
   // The exit code, or -1 when it did not exit normally.

@@ -96,49 +96,6 @@ std::string HttpGet(int port, const std::string& path) {
   return out;
 }
 
-// An AF_UNIX datagram socket bound at a path: what systemd listens on for
-// $NOTIFY_SOCKET. Collects every datagram received.
-class NotifySocket {
- public:
-  explicit NotifySocket(const std::string& path) : path_(path) {
-    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
-    ::unlink(path.c_str());
-    bound_ = ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  }
-  ~NotifySocket() {
-    ::close(fd_);
-    ::unlink(path_.c_str());
-  }
-  bool bound() const { return bound_; }
-  const std::string& path() const { return path_; }
-  // Reads what has arrived; true when some datagram so far contains `line`.
-  bool Received(const std::string& line) {
-    char buf[4096];
-    for (;;) {
-      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n < 0) break;
-      messages_.emplace_back(buf, size_t(n));
-    }
-    for (const std::string& m : messages_) {
-      std::istringstream in(m);
-      std::string l;
-      while (std::getline(in, l)) {
-        if (l == line) return true;
-      }
-    }
-    return false;
-  }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-  bool bound_ = false;
-  std::vector<std::string> messages_;
-};
-
 // `dwfs scheduler` as a child process (tests/dwfs_process.h).
 class SchedulerProcess : public DwfsProcess {
  public:

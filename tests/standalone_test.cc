@@ -1,4 +1,4 @@
-// Process tests of `dwfs standalone`: the real binary (DWFS_BINARY) runs as
+// Process tests of `dwfs standalone`: the real binary (tests/dwfs_process.h) runs as
 // a child process from an empty DWFS_HOME under /tmp, with no database url,
 // against a dags folder holding one small scheduled DAG with catchup. They
 // check what an operator sees: the runs succeed and are kept in the private
@@ -40,6 +40,7 @@
 #include "dwfs/store.h"
 #include "dwfs/task_state.h"
 #include "local_cluster_test_util.h"
+#include "dwfs_process.h"
 #include "test_database.h"
 #include "test_util.h"
 
@@ -50,129 +51,6 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 constexpr auto kDeadline = 180s;  // failure guard only (initdb, catchup runs)
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-bool WaitFor(const std::function<bool()>& cond, std::chrono::seconds deadline = kDeadline) {
-  auto end = std::chrono::steady_clock::now() + deadline;
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
-
-// An AF_UNIX datagram socket standing in for systemd's $NOTIFY_SOCKET: the
-// scheduler sends READY=1 once its signal handlers are in place.
-class NotifySocket {
- public:
-  explicit NotifySocket(std::string path) : path_(std::move(path)) {
-    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    std::strncpy(a.sun_path, path_.c_str(), sizeof a.sun_path - 1);
-    ::unlink(path_.c_str());
-    bound_ = ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  }
-  ~NotifySocket() {
-    ::close(fd_);
-    ::unlink(path_.c_str());
-  }
-  bool bound() const { return bound_; }
-  const std::string& path() const { return path_; }
-  // Whether some datagram so far had the line `line`.
-  bool Received(const std::string& line) {
-    char buf[4096];
-    for (ssize_t n; (n = ::recv(fd_, buf, sizeof buf, 0)) >= 0;) received_.append(buf, size_t(n)).push_back('\n');
-    std::istringstream in(received_);
-    for (std::string l; std::getline(in, l);) {
-      if (l == line) return true;
-    }
-    return false;
-  }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-  bool bound_ = false;
-  std::string received_;
-};
-
-// `dwfs ARGS...` as a child in its own process group, stdout and stderr to
-// a file. The destructor SIGKILLs the group if it still runs (the server,
-// in a session of its own, is ClusterHome's to stop).
-class Dwfs {
- public:
-  Dwfs(const std::vector<std::string>& args, const std::map<std::string, std::string>& env, std::string log)
-      : log_(std::move(log)) {
-    std::vector<std::string> argv_s = {DWFS_BINARY};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<std::string> env_s;
-    for (const auto& [k, v] : env) env_s.push_back(k + "=" + v);
-    std::vector<char*> argv, envp;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (auto& e : env_s) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    posix_spawnattr_setpgroup(&attr, 0);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    pid_t pid = 0;
-    if (posix_spawn(&pid, argv[0], &fa, &attr, argv.data(), envp.data()) == 0) pid_ = pid;
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-  }
-  ~Dwfs() {
-    if (pid_ > 0 && !exited_) {
-      ::kill(-pid_, SIGKILL);
-      int status;
-      ::waitpid(pid_, &status, 0);
-    }
-  }
-  Dwfs(const Dwfs&) = delete;
-  Dwfs& operator=(const Dwfs&) = delete;
-
-  bool started() const { return pid_ > 0; }
-  pid_t pid() const { return pid_; }
-  void Signal(int sig) const { ::kill(pid_, sig); }
-  std::string Output() const { return ReadAll(log_); }
-  bool Exited() {
-    if (exited_ || pid_ <= 0) return true;
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      exited_ = true;
-      status_ = status;
-    }
-    return exited_;
-  }
-  // Waits for the exit; its exit status, or -1 (timeout, or killed).
-  int Wait() {
-    if (!WaitFor([&] { return Exited(); })) return -1;
-    return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
-  }
-
- private:
-  std::string log_;
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  int status_ = 0;
-};
 
 // YYYY-MM-DD of `days_ago` days before today (UTC).
 std::string DaysAgo(int days_ago) {
@@ -215,22 +93,22 @@ class StandaloneTest : public ::testing::Test {
 
   // `dwfs standalone -n 1` to its end; its exit status and output.
   int RunOnce(std::string* output, std::map<std::string, std::string> env) {
-    Dwfs d({"standalone", "-n", "1"}, env, LogPath());
+    DwfsProcess d({"standalone", "-n", "1"}, env, LogPath());
     EXPECT_TRUE(d.started());
-    int code = d.Wait();
-    *output = d.Output();
+    int code = d.Wait(kDeadline);
+    *output = d.Log();
     return code;
   }
   int RunOnce(std::string* output) { return RunOnce(output, Env()); }
 
   // Starts `dwfs standalone` (no -n) and waits for the scheduler's READY=1.
-  std::unique_ptr<Dwfs> StartForever(NotifySocket& notify) {
+  std::unique_ptr<DwfsProcess> StartForever(NotifySocket& notify) {
     auto env = Env();
     env["NOTIFY_SOCKET"] = notify.path();
-    auto d = std::make_unique<Dwfs>(std::vector<std::string>{"standalone"}, env, LogPath());
+    auto d = std::make_unique<DwfsProcess>(std::vector<std::string>{"standalone"}, env, LogPath());
     EXPECT_TRUE(d->started());
-    bool ready = WaitFor([&] { return notify.Received("READY=1") || d->Exited(); });
-    EXPECT_TRUE(ready && !d->Exited()) << "no READY=1 from dwfs standalone:\n" << d->Output();
+    bool ready = WaitFor([&] { return notify.Received("READY=1") || d->Exited(); }, kDeadline);
+    EXPECT_TRUE(ready && !d->Exited()) << "no READY=1 from dwfs standalone:\n" << d->Log();
     return d;
   }
 
@@ -326,11 +204,11 @@ TEST_F(StandaloneTest, SigtermStopsTheSchedulerThenTheCluster) {
   ASSERT_TRUE(notify.bound());
   auto d = StartForever(notify);
   pid_t pm = PostmasterPid(h_.data_dir());
-  ASSERT_GT(pm, 0) << d->Output();
+  ASSERT_GT(pm, 0) << d->Log();
   EXPECT_TRUE(Alive(pm));
   d->Signal(SIGTERM);
-  EXPECT_EQ(d->Wait(), 0) << d->Output();
-  std::string out = d->Output();
+  EXPECT_EQ(d->Wait(kDeadline), 0) << d->Log();
+  std::string out = d->Log();
   EXPECT_NE(out.find("SIGTERM received"), std::string::npos) << out;
   // The scheduler stopped first, then the server.
   EXPECT_LT(out.find("scheduler 1 stopped"), out.find("stopping PostgreSQL on " + h_.data_dir())) << out;
@@ -344,7 +222,7 @@ TEST_F(StandaloneTest, SecondStandaloneIsRefusedAndAKilledOnesServerIsAdoptedNex
   ASSERT_TRUE(notify.bound());
   auto first = StartForever(notify);
   pid_t pm = PostmasterPid(h_.data_dir());
-  ASSERT_GT(pm, 0) << first->Output();
+  ASSERT_GT(pm, 0) << first->Log();
 
   std::string out;
   EXPECT_EQ(RunOnce(&out), 1) << out;
@@ -356,7 +234,7 @@ TEST_F(StandaloneTest, SecondStandaloneIsRefusedAndAKilledOnesServerIsAdoptedNex
 
   // kill -9: nothing stops the server (it runs in a session of its own).
   first->Signal(SIGKILL);
-  EXPECT_EQ(first->Wait(), -1);
+  EXPECT_EQ(first->Wait(kDeadline), -1);
   EXPECT_TRUE(Alive(pm));
 
   ASSERT_EQ(RunOnce(&out), 0) << out;
