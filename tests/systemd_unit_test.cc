@@ -45,17 +45,6 @@ bool Has(const std::vector<std::string>& lines, const std::string& want) {
   return false;
 }
 
-// Whether `program` is an executable on PATH.
-bool OnPath(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  std::istringstream dirs(path != nullptr ? path : "");
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    if (!dir.empty() && ::access((dir + "/" + program).c_str(), X_OK) == 0) return true;
-  }
-  return false;
-}
-
 TEST(SystemdUnitTest, HasTheDirectivesTheSchedulerReliesOn) {
   std::string text = ReadFile(UnitPath());
   ASSERT_FALSE(text.empty()) << UnitPath();

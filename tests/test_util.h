@@ -1,13 +1,15 @@
 // Helpers shared by the tests: a temporary directory removed at scope exit,
-// a process liveness check.
+// a process liveness check, a PATH lookup.
 #ifndef DWFS_TESTS_TEST_UTIL_H_
 #define DWFS_TESTS_TEST_UTIL_H_
 
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 namespace dwfs {
@@ -19,6 +21,17 @@ inline bool Alive(pid_t pid) {
   if (!std::getline(stat, line)) return false;
   size_t close = line.rfind(')');
   return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
+}
+
+// Whether `program` is an executable on PATH.
+inline bool OnPath(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  std::istringstream dirs(path != nullptr ? path : "");
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    if (!dir.empty() && ::access((dir + "/" + program).c_str(), X_OK) == 0) return true;
+  }
+  return false;
 }
 
 class TempDir {
