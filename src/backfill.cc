@@ -13,6 +13,10 @@ namespace {
 
 bool IsFinishedRun(RunState s) { return s == RunState::kSuccess || s == RunState::kFailed; }
 
+std::string NoRoom(const Dag& dag) {
+  return "max_active_runs (" + std::to_string(dag.max_active_runs) + ") runs of the DAG are running";
+}
+
 }  // namespace
 
 Status PlanBackfill(const Dag& dag, const BackfillOptions& options, const std::map<Instant, ExistingRun>& existing,
@@ -152,7 +156,7 @@ bool Backfill::Claim(BackfillRun& run, Instant now) {
   }
   switch (outcome) {
     case Store::ClaimOutcome::kNoRoom:
-      Waiting(run, "max_active_runs (" + std::to_string(dag_->max_active_runs) + ") runs of the DAG are running");
+      Waiting(run, NoRoom(*dag_));
       return false;
     case Store::ClaimOutcome::kBusy:
       Waiting(run, "another process (instance " + std::to_string(rec.owner.value_or(0)) + ") is running it");
@@ -164,13 +168,23 @@ bool Backfill::Claim(BackfillRun& run, Instant now) {
       run.note = "finished by another process";
       if (listener_) listener_->OnRunDone(run);
       return true;
+    case Store::ClaimOutcome::kCreated:
     case Store::ClaimOutcome::kClaimed:
       break;
   }
   run.clear.clear();  // done, in the claim's transaction
   run.info = rec.info;
   LoadedRun loaded;
-  st = LoadStoredRun(store_, dag_, rec, options_.hostname, options_.pid, now, log_, &loaded);
+  bool created = outcome == Store::ClaimOutcome::kCreated;
+  if (created) {
+    // Nothing stored to read back; the run row says running already. The
+    // previous run matters only to depends_on_past (and the driver feeds
+    // it when it drives that run too).
+    loaded.plan = std::make_shared<RunPlan>(dag_, rec.info);
+    st = depends_on_past_ ? LoadPreviousRun(store_, *loaded.plan) : Status::OK();
+  } else {
+    st = LoadStoredRun(store_, dag_, rec, options_.hostname, options_.pid, now, log_, &loaded);
+  }
   if (!st.ok()) {
     log_.error("loading run {} of DAG {}: {} (retrying)", run.info.run_id, dag_->dag_id, st.message());
     return false;
@@ -188,17 +202,26 @@ bool Backfill::Claim(BackfillRun& run, Instant now) {
   run.plan = loaded.plan;
   run.phase = BackfillRun::Phase::kRunning;
   driver_.Add(loaded.plan);
-  RecordLoadedRun(recorder_, loaded);
+  if (!created) RecordLoadedRun(recorder_, loaded);
   if (listener_) listener_->OnRunStarted(run);
+  driver_.Pump();  // its first tasks start now, while the next runs are claimed
   return true;
 }
 
 void Backfill::Pump() {
   if (stopping_ || finished_) return;
   Instant now = clock_.Now();
+  int running = 0;
+  for (const BackfillRun& run : runs_) running += run.phase == BackfillRun::Phase::kRunning;
   for (BackfillRun& run : runs_) {
     if (run.phase != BackfillRun::Phase::kPending) continue;
+    if (running >= dag_->max_active_runs) {
+      // Our own runs fill max_active_runs: no need to ask the database.
+      Waiting(run, NoRoom(*dag_));
+      break;
+    }
     if (!Claim(run, now)) break;
+    running += run.phase == BackfillRun::Phase::kRunning;
   }
   driver_.Pump();
 }

@@ -38,8 +38,6 @@ Status LoadStoredRun(Store& store, std::shared_ptr<const Dag> dag, const RunReco
   *out = LoadedRun();
   std::vector<TaskInstanceRecord> rows;
   DWFS_RETURN_IF_ERROR(store.ListTaskInstances(run.dag_id, run.info.run_id, &rows));
-  std::map<std::string, TaskState> past;
-  DWFS_RETURN_IF_ERROR(store.PreviousRunStates(run.dag_id, run.info.logical_date, &past));
   auto plan = std::make_shared<RunPlan>(dag, run.info);
   for (const TaskInstanceRecord& r : rows) {
     int i = dag->TaskIndex(r.task_id);
@@ -61,15 +59,21 @@ Status LoadStoredRun(Store& store, std::shared_ptr<const Dag> dag, const RunReco
              dag->tasks[size_t(i)].task_id, run.info.run_id, plan->instance(i).try_number,
              TaskStateName(plan->instance(i).state));
   }
-  if (!past.empty()) {
-    std::vector<std::optional<TaskState>> states(plan->size());
-    for (size_t i = 0; i < plan->size(); ++i) {
-      auto it = past.find(dag->tasks[i].task_id);
-      if (it != past.end()) states[i] = it->second;
-    }
-    plan->SetPreviousRun(std::move(states));
-  }
+  DWFS_RETURN_IF_ERROR(LoadPreviousRun(store, *plan));
   out->plan = std::move(plan);
+  return Status::OK();
+}
+
+Status LoadPreviousRun(Store& store, RunPlan& plan) {
+  std::map<std::string, TaskState> past;
+  DWFS_RETURN_IF_ERROR(store.PreviousRunStates(plan.dag().dag_id, plan.info().logical_date, &past));
+  if (past.empty()) return Status::OK();
+  std::vector<std::optional<TaskState>> states(plan.size());
+  for (size_t i = 0; i < plan.size(); ++i) {
+    auto it = past.find(plan.dag().tasks[i].task_id);
+    if (it != past.end()) states[i] = it->second;
+  }
+  plan.SetPreviousRun(std::move(states));
   return Status::OK();
 }
 

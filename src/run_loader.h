@@ -50,6 +50,10 @@ struct LoadedRun {
 Status LoadStoredRun(Store& store, std::shared_ptr<const Dag> dag, const RunRecord& run, const std::string& hostname,
                      int pid, Instant now, spdlog::logger& log, LoadedRun* out);
 
+// depends_on_past: gives `plan` the states of the run before it (by logical
+// date) as stored; no call when there is none.
+Status LoadPreviousRun(Store& store, RunPlan& plan);
+
 // Tells the recorder what loading decided: the run's state and start, the
 // interrupted instances, and the end of each lost try.
 void RecordLoadedRun(RunRecorder& recorder, const LoadedRun& loaded);

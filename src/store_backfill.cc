@@ -39,7 +39,7 @@ Status PgStore::ClaimBackfillRun(const std::string& dag_id, const RunInfo& info,
       ReadRun(Params().Add(dag_id).Add(info.run_id).Exec(
                   tx, std::string("SELECT ") + kRunColumns + " FROM dag_run r WHERE r.dag_id = $1 AND r.run_id = $2")[0],
               run);
-      *outcome = ClaimOutcome::kClaimed;
+      *outcome = ClaimOutcome::kCreated;
       return Status::OK();
     }
 

@@ -203,7 +203,8 @@ class Store {
 
   // --- backfill ---
   enum class ClaimOutcome {
-    kClaimed,   // the run is running and owned by `owner` now
+    kCreated,   // there was no run: it was inserted, running and owned by `owner`
+    kClaimed,   // the existing run is running and owned by `owner` now
     kNoRoom,    // max_active_runs runs of the DAG are running
     kBusy,      // another live instance (a scheduler, a backfill) drives it
     kFinished,  // it has finished (success or failed) and nothing was to clear
@@ -213,7 +214,7 @@ class Store {
   // (waiting for a scheduling step that holds it):
   // - no run at that date: inserts one from `info` (its run id, type,
   //   interval, conf), running and owned by `owner`, when fewer than
-  //   max_active_runs runs of the DAG are running (else kNoRoom);
+  //   max_active_runs runs of the DAG are running (kCreated; else kNoRoom);
   // - a run owned by another instance in state running: kBusy;
   // - a finished run with `clear` empty: kFinished;
   // - otherwise (finished with tasks to clear, or queued or running with no
