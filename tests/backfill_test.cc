@@ -206,7 +206,9 @@ TEST_F(BackfillTest, AnInterruptedBackfillParksItsRunsAndTheSameBackfillResumesT
   ASSERT_TRUE(s->scheduler().Start().ok());
   for (int i = 0; i < 3; ++i) s->scheduler().RunOnce();
   for (const RunRecord& r : Runs("slow")) {
-    if (r.info.type == RunType::kBackfill) EXPECT_EQ(r.state, RunState::kQueued) << r.info.run_id;
+    if (r.info.type == RunType::kBackfill) {
+      EXPECT_EQ(r.state, RunState::kQueued) << r.info.run_id;
+    }
   }
   EXPECT_EQ(s->scheduler().active_runs(), size_t(Count("SELECT COUNT(*) FROM dag_run WHERE run_type <> 'backfill'"
                                                       " AND state = 'running'")));
@@ -217,7 +219,7 @@ TEST_F(BackfillTest, AnInterruptedBackfillParksItsRunsAndTheSameBackfillResumesT
   ASSERT_TRUE(again->Start(o).ok());
   ASSERT_TRUE(again->RunUntil([&] { return again->backfill().finished(); }));
   EXPECT_TRUE(again->backfill().AllSucceeded());
-  for (const std::string& date : {"2025-12-01T00:00:00+00:00", "2025-12-02T00:00:00+00:00"}) {
+  for (const char* date : {"2025-12-01T00:00:00+00:00", "2025-12-02T00:00:00+00:00"}) {
     std::string run_id = std::string("backfill__") + date;
     auto tis = Instances("slow", run_id);
     EXPECT_EQ(tis["a"].ti.try_number, 1) << run_id;  // done before the interruption: not rerun

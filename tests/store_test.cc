@@ -613,5 +613,77 @@ TEST(StoreOpenTest, ErrorsNeverContainThePassword) {
   EXPECT_EQ(st.message().find("Pa55w0rdXyz"), std::string::npos) << st.message();
 }
 
+TEST_F(StoreTest, BackfillClaimsCreateWaitForOwnersAndPark) {
+  AddDag("b");
+  int64_t sched = 0, bf = 0;
+  ASSERT_TRUE(store_->RegisterScheduler("host-a", 11, "scheduler", t0_, &sched).ok());
+  ASSERT_TRUE(store_->RegisterScheduler("host-b", 12, "backfill", t0_, &bf).ok());
+  using Outcome = Store::ClaimOutcome;
+  Outcome outcome;
+  RunRecord run;
+  // A new date: created, running, owned by the backfill.
+  RunInfo d1 = MakeRun(RunType::kBackfill, "2026-01-01");
+  ASSERT_TRUE(store_->ClaimBackfillRun("b", d1, {}, bf, 2, t0_, &outcome, &run).ok());
+  EXPECT_EQ(outcome, Outcome::kCreated);
+  EXPECT_EQ(run.state, RunState::kRunning);
+  EXPECT_EQ(run.owner, bf);
+  EXPECT_EQ(run.info.type, RunType::kBackfill);
+  // The same date again (its own run): claimed, not created twice.
+  ASSERT_TRUE(store_->ClaimBackfillRun("b", d1, {}, bf, 2, t0_, &outcome, &run).ok());
+  EXPECT_EQ(outcome, Outcome::kClaimed);
+  // A scheduler's running run: busy; and it fills max_active_runs (2).
+  RunInfo d2 = MakeRun(RunType::kScheduled, "2026-01-02");
+  ASSERT_TRUE(store_->CreateRun("b", d2, RunState::kRunning, t0_, sched).ok());
+  RunInfo d2_backfill = MakeRun(RunType::kBackfill, "2026-01-02");
+  ASSERT_TRUE(store_->ClaimBackfillRun("b", d2_backfill, {}, bf, 2, t0_, &outcome, &run).ok());
+  EXPECT_EQ(outcome, Outcome::kBusy);
+  EXPECT_EQ(run.info.run_id, d2.run_id);
+  RunInfo d3 = MakeRun(RunType::kBackfill, "2026-01-03");
+  ASSERT_TRUE(store_->ClaimBackfillRun("b", d3, {}, bf, 2, t0_, &outcome, &run).ok());
+  EXPECT_EQ(outcome, Outcome::kNoRoom);
+  // Finished: left alone unless there is something to clear.
+  StoreBatch done;
+  RunRecord finished = run;
+  ASSERT_TRUE(store_->GetRun("b", d2.run_id, &finished).ok());
+  finished.state = RunState::kSuccess;
+  finished.end_date = t0_;
+  done.runs.push_back(finished);
+  std::set<std::string> lost;
+  ASSERT_TRUE(store_->Apply(done, sched, &lost).ok());
+  ASSERT_TRUE(store_->ClaimBackfillRun("b", d2_backfill, {}, bf, 2, t0_, &outcome, &run).ok());
+  EXPECT_EQ(outcome, Outcome::kFinished);
+  EXPECT_EQ(run.state, RunState::kSuccess);
+  ASSERT_TRUE(store_->ClaimBackfillRun("b", d2_backfill, {"t"}, bf, 2, t0_, &outcome, &run).ok());
+  EXPECT_EQ(outcome, Outcome::kClaimed);
+  EXPECT_EQ(run.state, RunState::kRunning);
+  EXPECT_EQ(run.owner, bf);
+  EXPECT_FALSE(run.end_date.has_value());
+
+  // Interrupted: parked backfill runs stay the stopped backfill's (schedulers
+  // neither promote nor adopt them); a scheduled run it had taken goes back
+  // to the schedulers.
+  ASSERT_TRUE(store_->ParkRuns(bf).ok());
+  ASSERT_TRUE(store_->StopScheduler(bf).ok());
+  ASSERT_TRUE(store_->GetRun("b", d1.run_id, &run).ok());
+  EXPECT_EQ(run.state, RunState::kQueued);
+  EXPECT_EQ(run.owner, bf);
+  std::vector<RunRecord> adopted;
+  ASSERT_TRUE(store_->AdoptRuns(sched, &adopted).ok());
+  EXPECT_TRUE(adopted.empty());
+  bool locked = false;
+  std::vector<RunRecord> started;
+  ASSERT_TRUE(store_->ScheduleDag("b", sched, 16, t0_, [](const ScheduleView&) { return SchedulePlan(); }, &locked,
+                                  &started).ok());
+  EXPECT_TRUE(locked);
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_EQ(started[0].info.run_id, d2.run_id);
+  // The next backfill takes them back (their owner is stopped).
+  int64_t again = 0;
+  ASSERT_TRUE(store_->RegisterScheduler("host-b", 13, "backfill", t0_, &again).ok());
+  ASSERT_TRUE(store_->ClaimBackfillRun("b", d1, {}, again, 2, t0_, &outcome, &run).ok());
+  EXPECT_EQ(outcome, Outcome::kClaimed);
+  EXPECT_EQ(run.owner, again);
+}
+
 }  // namespace
 }  // namespace dwfs
