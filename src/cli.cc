@@ -140,6 +140,7 @@ int RunCli(int argc, char** argv, const std::map<std::string, std::string>& env,
   AddTasksCommands(&app, &action);
   AddRunCommands(&app, &action);
   AddBackfillCommand(&app, &action);
+  AddUsersCommands(&app, &action);
   AddDbCommands(&app, &action);
   AddStateCommands(&app, &action);
   AddSchedulerCommands(&app, &action);

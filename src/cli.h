@@ -93,6 +93,8 @@ void AddRunCommands(CLI::App* app, CliAction* action);
 // states-for-dag-run, clear, logs). src/cli_db.cc, src/cli_state.cc.
 void AddDbCommands(CLI::App* app, CliAction* action);
 void AddStateCommands(CLI::App* app, CliAction* action);
+// users create | list | delete | set-password (src/cli_users.cc).
+void AddUsersCommands(CLI::App* app, CliAction* action);
 // dags backfill (src/cli_backfill.cc).
 void AddBackfillCommand(CLI::App* app, CliAction* action);
 // scheduler, tasks run (src/cli_scheduler.cc).

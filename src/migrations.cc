@@ -136,10 +136,23 @@ CREATE TABLE variable (
   value text NOT NULL
 );
 )SQL",
+    // 2: the API's users.
+    R"SQL(
+CREATE TABLE dwfs_user (
+  id bigserial PRIMARY KEY,
+  username text NOT NULL UNIQUE,
+  email text NOT NULL DEFAULT '',
+  first_name text NOT NULL DEFAULT '',
+  last_name text NOT NULL DEFAULT '',
+  role text NOT NULL CHECK (role IN ('Admin', 'Op', 'Viewer')),
+  password_hash text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+)SQL",
 };
 
 // Every table the steps create, dependents first (for ResetDatabase).
-const char* const kTables[] = {"xcom",   "task_try",           "task_instance", "dag_run",  "dag",
+const char* const kTables[] = {"dwfs_user", "xcom",   "task_try",           "task_instance", "dag_run",  "dag",
                                "scheduler_instance", "import_error", "connection", "variable", "dwfs_schema"};
 
 // The recorded version, 0 without a version table. Runs in `tx`.

@@ -145,6 +145,11 @@ class PgStore : public Store {
   Status MarkDeadSchedulers(Instant now, Seconds threshold, std::vector<SchedulerRecord>* dead) override;
   Status ListSchedulers(std::vector<SchedulerRecord>* out) override;
 
+  Status CreateUser(const UserRecord& user, Instant now) override;
+  Status GetUser(const std::string& username, UserRecord* out) override;
+  Status ListUsers(std::vector<UserRecord>* out) override;
+  Status DeleteUser(const std::string& username) override;
+  Status SetUserPassword(const std::string& username, const std::string& password_hash) override;
   Status AddConnection(const std::string& conn_id, const std::string& uri) override;
   Status GetConnection(const std::string& conn_id, Connection* out) override;
   Status ListConnections(std::vector<Connection>* out) override;

@@ -38,7 +38,7 @@ TEST(MigrationsTest, EmptyDatabaseIsVersionZeroAndTwoThreadsMigrateItOnce) {
   {
     pqxx::connection conn(db.url());
     pqxx::work tx(conn);
-    tx.exec("DROP TABLE xcom, task_try, task_instance, dag_run, dag, scheduler_instance, import_error, "
+    tx.exec("DROP TABLE dwfs_user, xcom, task_try, task_instance, dag_run, dag, scheduler_instance, import_error, "
             "connection, variable, dwfs_schema");
     tx.commit();
   }

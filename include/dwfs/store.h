@@ -33,6 +33,7 @@
 #include "dwfs/run_plan.h"
 #include "dwfs/status.h"
 #include "dwfs/time_util.h"
+#include "dwfs/users.h"
 
 namespace dwfs {
 
@@ -260,6 +261,14 @@ class Store {
   // as "dead"; returns them.
   virtual Status MarkDeadSchedulers(Instant now, Seconds threshold, std::vector<SchedulerRecord>* dead) = 0;
   virtual Status ListSchedulers(std::vector<SchedulerRecord>* out) = 0;
+
+  // --- users (the API's basic auth) ---
+  // AlreadyExists when the username is taken.
+  virtual Status CreateUser(const UserRecord& user, Instant now) = 0;
+  virtual Status GetUser(const std::string& username, UserRecord* out) = 0;
+  virtual Status ListUsers(std::vector<UserRecord>* out) = 0;  // by username
+  virtual Status DeleteUser(const std::string& username) = 0;
+  virtual Status SetUserPassword(const std::string& username, const std::string& password_hash) = 0;
 
   // --- connections and variables ---
   // Stores `uri` (parsed first: InvalidArgument without quoting it).
