@@ -19,6 +19,23 @@ std::string NoRoom(const Dag& dag) {
 
 }  // namespace
 
+Status ReadExistingRuns(Store& store, const std::string& dag_id, Instant from, Instant to,
+                        std::map<Instant, ExistingRun>* out) {
+  out->clear();
+  std::vector<RunRecord> runs;
+  DWFS_RETURN_IF_ERROR(store.ListRuns(dag_id, std::nullopt, &runs));
+  for (RunRecord& r : runs) {
+    if (r.info.logical_date < from || r.info.logical_date > to) continue;
+    ExistingRun e;
+    std::vector<TaskInstanceRecord> rows;
+    DWFS_RETURN_IF_ERROR(store.ListTaskInstances(dag_id, r.info.run_id, &rows));
+    for (const TaskInstanceRecord& t : rows) e.states[t.task_id] = t.ti.state;
+    e.run = std::move(r);
+    (*out)[e.run.info.logical_date] = std::move(e);
+  }
+  return Status::OK();
+}
+
 Status PlanBackfill(const Dag& dag, const BackfillOptions& options, const std::map<Instant, ExistingRun>& existing,
                     std::vector<BackfillRun>* out) {
   out->clear();

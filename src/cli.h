@@ -24,6 +24,8 @@ class logger;
 namespace dwfs {
 
 class Store;
+class ConnectionSource;
+struct EngineOptions;
 
 // What a command gets to work with. Owns the loaded configuration and the
 // dag bag (loaded on first use). Not thread-safe; one per invocation.
@@ -105,6 +107,14 @@ void AddSchedulerCommands(CLI::App* app, CliAction* action);
 Status RunScheduler(CliContext& ctx, std::optional<int> num_loops);
 // standalone: private cluster (when no url), migrate, scheduler (src/cli_standalone.cc).
 void AddStandaloneCommand(CLI::App* app, CliAction* action);
+
+// This host's name (for scheduler instances and task rows).
+std::string Hostname();
+// The engine of commands that record (scheduler, tasks run, dags backfill):
+// logs under base_log_folder, connections from the environment then
+// `stored_connections`, `variables` (src/cli_scheduler.cc).
+EngineOptions RecordingEngine(CliContext& ctx, const ConnectionSource* stored_connections,
+                              const std::map<std::string, std::string>* variables);
 
 // Adds "-o,--output" to `cmd`; the returned value holds the choice
 // (default `def`) once parsed.

@@ -29,12 +29,6 @@ struct BackfillArgs {
   bool ignore_dependencies = false, ignore_first_depends_on_past = false;
 };
 
-std::string Hostname() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
-  return buf;
-}
-
 // --dry-run: the runs of the range and each selected task's rendered
 // fields; touches neither the store nor any process.
 Status DryRun(CliContext& ctx, const Dag& dag, const BackfillOptions& options) {
@@ -65,23 +59,6 @@ Status DryRun(CliContext& ctx, const Dag& dag, const BackfillOptions& options) {
         ctx.out() << "   " << name << ": " << value << (value.back() == '\n' ? "" : "\n");
       }
     }
-  }
-  return Status::OK();
-}
-
-// The stored runs of the range's DAG, by logical date, with their states.
-Status ReadExisting(Store& store, const std::string& dag_id, const BackfillOptions& o,
-                    std::map<Instant, ExistingRun>* out) {
-  std::vector<RunRecord> runs;
-  DWFS_RETURN_IF_ERROR(store.ListRuns(dag_id, std::nullopt, &runs));
-  for (RunRecord& r : runs) {
-    if (r.info.logical_date < o.start || r.info.logical_date > o.end) continue;
-    ExistingRun e;
-    std::vector<TaskInstanceRecord> rows;
-    DWFS_RETURN_IF_ERROR(store.ListTaskInstances(dag_id, r.info.run_id, &rows));
-    for (const TaskInstanceRecord& t : rows) e.states[t.task_id] = t.ti.state;
-    e.run = std::move(r);
-    (*out)[e.run.info.logical_date] = std::move(e);
   }
   return Status::OK();
 }
@@ -122,7 +99,7 @@ Status DagsBackfill(CliContext& ctx, const BackfillArgs& a) {
   Instant now = ctx.clock().Now();
   DWFS_RETURN_IF_ERROR(StoreDagIfNew(*store, *dag, now));
   std::map<Instant, ExistingRun> existing;
-  DWFS_RETURN_IF_ERROR(ReadExisting(*store, a.dag_id, o, &existing));
+  DWFS_RETURN_IF_ERROR(ReadExistingRuns(*store, a.dag_id, o.start, o.end, &existing));
   std::vector<BackfillRun> runs;
   DWFS_RETURN_IF_ERROR(PlanBackfill(*dag, o, existing, &runs));
   if (runs.empty()) {
@@ -146,12 +123,7 @@ Status DagsBackfill(CliContext& ctx, const BackfillArgs& a) {
   StoreConnectionSource stored_connections(store);
   std::map<std::string, std::string> variables;
   DWFS_RETURN_IF_ERROR(store->ListVariables(&variables));
-  EngineOptions eo;
-  eo.log_folder = config.logging.base_log_folder;
-  eo.process_env = ctx.env();
-  eo.stored_connections = &stored_connections;
-  eo.variables = &variables;
-  Engine engine(config, eo);
+  Engine engine(config, RecordingEngine(ctx, &stored_connections, &variables));
   RunRecorderOptions ro;
   ro.hostname = o.hostname;
   ro.log_folder = config.logging.base_log_folder;

@@ -25,12 +25,6 @@ namespace dwfs {
 
 namespace {
 
-std::string Hostname() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
-  return buf;
-}
-
 // The scheduler's health for GET /health (Airflow's shape): healthy when
 // the database answers and the latest heartbeat is recent.
 HealthReport Health(const Scheduler& s, const Clock& clock, Seconds heartbeat) {
@@ -50,8 +44,15 @@ HealthReport Health(const Scheduler& s, const Clock& clock, Seconds heartbeat) {
   return r;
 }
 
-// The engine of commands that record: logs under base_log_folder,
-// connections from the environment then the store, stored variables.
+
+}  // namespace
+
+std::string Hostname() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
 EngineOptions RecordingEngine(CliContext& ctx, const ConnectionSource* stored_connections,
                               const std::map<std::string, std::string>* variables) {
   EngineOptions eo;
@@ -61,8 +62,6 @@ EngineOptions RecordingEngine(CliContext& ctx, const ConnectionSource* stored_co
   eo.variables = variables;
   return eo;
 }
-
-}  // namespace
 
 Status RunScheduler(CliContext& ctx, std::optional<int> num_loops) {
   const Config& config = ctx.config();

@@ -78,16 +78,7 @@ class BackfillHarness {
   // Plans the range against what is stored and starts.
   Status Start(const BackfillOptions& options) {
     std::map<Instant, ExistingRun> existing;
-    std::vector<RunRecord> runs;
-    DWFS_RETURN_IF_ERROR(store_->ListRuns(dag_->dag_id, std::nullopt, &runs));
-    for (RunRecord& r : runs) {
-      ExistingRun e;
-      std::vector<TaskInstanceRecord> rows;
-      DWFS_RETURN_IF_ERROR(store_->ListTaskInstances(dag_->dag_id, r.info.run_id, &rows));
-      for (const TaskInstanceRecord& t : rows) e.states[t.task_id] = t.ti.state;
-      e.run = r;
-      existing[r.info.logical_date] = e;
-    }
+    DWFS_RETURN_IF_ERROR(ReadExistingRuns(*store_, dag_->dag_id, options.start, options.end, &existing));
     std::vector<BackfillRun> plan;
     DWFS_RETURN_IF_ERROR(PlanBackfill(*dag_, options, existing, &plan));
     return backfill_->Start(std::move(plan));

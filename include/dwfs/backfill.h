@@ -96,6 +96,11 @@ struct ExistingRun {
   std::map<std::string, TaskState> states;  // task_id -> state
 };
 
+// The stored runs of `dag_id` whose logical date is in [from, to], by
+// logical date, with their task instance states (PlanBackfill's input).
+Status ReadExistingRuns(Store& store, const std::string& dag_id, Instant from, Instant to,
+                        std::map<Instant, ExistingRun>* out);
+
 // The list of runs, in the order they will be started. InvalidArgument
 // when the DAG has no schedule, when --run-backwards meets depends_on_past,
 // or when the range holds more than max_runs intervals; an empty range is
