@@ -145,6 +145,7 @@ int RunCli(int argc, char** argv, const std::map<std::string, std::string>& env,
   AddStateCommands(&app, &action);
   AddSchedulerCommands(&app, &action);
   AddStandaloneCommand(&app, &action);
+  AddApiCommand(&app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

@@ -105,6 +105,8 @@ void AddSchedulerCommands(CLI::App* app, CliAction* action);
 // that many loops ran and their runs finished); `dwfs scheduler` and
 // `dwfs standalone` (src/cli_scheduler.cc).
 Status RunScheduler(CliContext& ctx, std::optional<int> num_loops);
+// api-server (src/cli_api.cc).
+void AddApiCommand(CLI::App* app, CliAction* action);
 // standalone: private cluster (when no url), migrate, scheduler (src/cli_standalone.cc).
 void AddStandaloneCommand(CLI::App* app, CliAction* action);
 

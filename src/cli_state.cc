@@ -13,7 +13,7 @@
 #include <sstream>
 
 #include "cli.h"
-#include "dwfs/dag_registry.h"
+#include "dwfs/dag_actions.h"
 #include "dwfs/store.h"
 
 namespace dwfs {
@@ -83,25 +83,12 @@ Status DagsTrigger(CliContext& ctx, const TriggerArgs& a) {
   Store* store;
   DWFS_RETURN_IF_ERROR(ctx.OpenStore(&store));
   Instant now = ctx.clock().Now();
-  RunInfo info;
-  info.type = RunType::kManual;
-  info.logical_date = now;
-  if (!a.date.empty()) DWFS_RETURN_IF_ERROR(ctx.ParseDate(a.date, dag->timezone, &info.logical_date));
-  // Like `dags test`: the schedule's interval starting at the date when the
-  // date is one of its logical dates, else an empty interval at the date.
-  info.data_interval = {info.logical_date, info.logical_date};
-  std::optional<DataInterval> i = dag->timetable().IntervalAtOrAfter(info.logical_date);
-  if (i && i->start == info.logical_date) info.data_interval = *i;
-  info.run_id = a.run_id.empty() ? MakeRunId(RunType::kManual, info.logical_date) : a.run_id;
-  if (!a.conf.empty()) DWFS_RETURN_IF_ERROR(ParseJson(a.conf, true, &info.conf).WithPrefix("-c/--conf"));
-
-  DWFS_RETURN_IF_ERROR(StoreDagIfNew(*store, *dag, now));
-  Status st = store->CreateRun(a.dag_id, info, RunState::kQueued, now, std::nullopt);
-  if (st.code() == Status::Code::kAlreadyExists) {
-    return Status::AlreadyExists("DAG '" + a.dag_id + "' already has run '" + info.run_id + "' or a run at " +
-                                 FormatIso(info.logical_date, dag->timezone));
-  }
-  DWFS_RETURN_IF_ERROR(st);
+  Instant logical = now;
+  if (!a.date.empty()) DWFS_RETURN_IF_ERROR(ctx.ParseDate(a.date, dag->timezone, &logical));
+  Json conf = Json::Object();
+  if (!a.conf.empty()) DWFS_RETURN_IF_ERROR(ParseJson(a.conf, true, &conf).WithPrefix("-c/--conf"));
+  RunInfo info = ManualRunInfo(*dag, logical, a.run_id, std::move(conf));
+  DWFS_RETURN_IF_ERROR(TriggerRun(*store, *dag, info, now));
   ctx.out() << info.run_id << "\n";
   return Status::OK();
 }
@@ -257,52 +244,38 @@ Status TasksClear(CliContext& ctx, const ClearArgs& a) {
     if (selected[i]) task_ids.insert(dag->tasks[i].task_id);
   }
 
+  ClearSelection selection;
+  selection.task_ids = std::move(task_ids);
+  selection.from = from;
+  selection.to = to;
+  selection.only_failed = a.only_failed;
   Store* store;
   DWFS_RETURN_IF_ERROR(ctx.OpenStore(&store));
-  std::vector<RunRecord> runs;
-  DWFS_RETURN_IF_ERROR(store->ListRuns(a.dag_id, std::nullopt, &runs));
-  std::reverse(runs.begin(), runs.end());  // oldest first
-  struct Work {
-    std::string run_id;
-    std::vector<std::string> task_ids;
-  };
-  std::vector<Work> work;
-  Json listing = Json::Array();
-  size_t total = 0;
-  for (const RunRecord& r : runs) {
-    if ((from && r.info.logical_date < *from) || (to && r.info.logical_date > *to)) continue;
-    std::vector<TaskInstanceRecord> tis;
-    DWFS_RETURN_IF_ERROR(store->ListTaskInstances(a.dag_id, r.info.run_id, &tis));
-    Work w{r.info.run_id, {}};
-    for (const TaskInstanceRecord& t : tis) {
-      if (!task_ids.count(t.task_id)) continue;
-      if (a.only_failed && t.ti.state != TaskState::kFailed && t.ti.state != TaskState::kUpstreamFailed) continue;
-      w.task_ids.push_back(t.task_id);
-      Json j = Json::Object();
-      j.Set("run_id", r.info.run_id);
-      j.Set("logical_date", FormatIso(r.info.logical_date, dag->timezone));
-      j.Set("task_id", t.task_id);
-      j.Set("state", TaskStateName(t.ti.state));
-      listing.Push(std::move(j));
-    }
-    total += w.task_ids.size();
-    if (!w.task_ids.empty()) work.push_back(std::move(w));
-  }
+  std::vector<ClearItem> items;
+  DWFS_RETURN_IF_ERROR(FindInstancesToClear(*store, a.dag_id, selection, &items));
+  size_t total = items.size();
   if (total == 0) {
     ctx.out() << "No task instances to clear.\n";
     return Status::OK();
   }
   if (!a.yes) {
+    Json listing = Json::Array();
+    for (const ClearItem& item : items) {
+      Json j = Json::Object();
+      j.Set("run_id", item.run.info.run_id);
+      j.Set("logical_date", FormatIso(item.run.info.logical_date, dag->timezone));
+      j.Set("task_id", item.instance.task_id);
+      j.Set("state", TaskStateName(item.instance.ti.state));
+      listing.Push(std::move(j));
+    }
     PrintRecords(listing, {}, OutputFormat::kTable, ctx.out());
     if (!ctx.Confirm("Clear these " + std::to_string(total) + " task instance(s)?")) {
       return Status::Failed("aborted: nothing cleared");
     }
   }
-  Instant now = ctx.clock().Now();
-  for (const Work& w : work) {
-    DWFS_RETURN_IF_ERROR(store->ClearTaskInstances(a.dag_id, w.run_id, w.task_ids, now));
-  }
-  ctx.out() << "Cleared " << total << " task instance(s) in " << work.size() << " run(s) of DAG " << a.dag_id << "\n";
+  size_t run_count = 0;
+  DWFS_RETURN_IF_ERROR(ClearItems(*store, a.dag_id, items, ctx.clock().Now(), &run_count));
+  ctx.out() << "Cleared " << total << " task instance(s) in " << run_count << " run(s) of DAG " << a.dag_id << "\n";
   return Status::OK();
 }
 

@@ -1,0 +1,207 @@
+// ApiServer: routing, authentication, roles and the worker pool around the
+// route handlers; see api_server.h.
+#include "dwfs/api_server.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <chrono>
+#include <mutex>
+#include <utility>
+
+#include "api_auth.h"
+#include "api_internal.h"
+
+namespace dwfs {
+
+namespace {
+
+// Database connections for the workers: one per request in flight.
+class StorePool {
+ public:
+  explicit StorePool(std::string url) : url_(std::move(url)) {}
+
+  Status Acquire(std::unique_ptr<Store>* out) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!free_.empty()) {
+        *out = std::move(free_.back());
+        free_.pop_back();
+        return Status::OK();
+      }
+    }
+    if (url_.empty()) return Status::IOError("no database configured (database.url)");
+    return Store::Open(url_, out);
+  }
+  void Release(std::unique_ptr<Store> store) {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(std::move(store));
+  }
+
+ private:
+  const std::string url_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Store>> free_;  // GUARDED_BY(mu_)
+};
+
+bool Allowed(api::Access access, Role role) {
+  switch (access) {
+    case api::Access::kPublic:
+    case api::Access::kViewer: return true;
+    case api::Access::kOp: return role == Role::kOp || role == Role::kAdmin;
+    case api::Access::kAdmin: return role == Role::kAdmin;
+  }
+  return false;
+}
+
+// Matches `path` against a route pattern, filling {name} parameters.
+bool Match(const std::vector<std::string>& pattern, const std::vector<std::string>& path,
+           std::map<std::string, std::string>* params) {
+  if (pattern.size() != path.size()) return false;
+  params->clear();
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const std::string& p = pattern[i];
+    if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
+      (*params)[p.substr(1, p.size() - 2)] = path[i];
+    } else if (p != path[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+class ApiServer::Impl : public std::enable_shared_from_this<ApiServer::Impl> {
+ public:
+  Impl(boost::asio::io_context& io, ApiServerOptions options, const Clock& clock, spdlog::logger& log)
+      : options_(std::move(options)),
+        clock_(clock),
+        log_(log),
+        stores_(options_.database_url),
+        dags_(options_.dag_defaults),
+        auth_(log),
+        workers_(size_t(std::max(1, options_.worker_threads))) {
+    api::AddDagRoutes(&routes_);
+    api::AddRunRoutes(&routes_);
+    api::AddMiscRoutes(&routes_);
+    for (const api::Route& r : routes_) patterns_.push_back(PathSegments(r.pattern));
+    options_.http.name = "api server";
+    server_ = std::make_unique<HttpServer>(
+        io, options_.http, [this](HttpRequest req, HttpReply reply) { Dispatch(std::move(req), std::move(reply)); },
+        &log_);
+  }
+
+  Status Start() {
+    if (options_.auth != "basic" && options_.auth != "none") {
+      return Status::InvalidArgument("api.auth '" + options_.auth + "': use basic or none");
+    }
+    if (options_.auth == "none") {
+      log_.warn("api server: api.auth is none: every client is treated as Admin");
+    }
+    return server_->Start();
+  }
+  void Stop() {
+    server_->Stop();
+    workers_.join();
+  }
+  uint16_t port() const { return server_->port(); }
+
+ private:
+  void Dispatch(HttpRequest req, HttpReply reply) {
+    std::vector<std::string> path = PathSegments(req.path);
+    std::map<std::string, std::string> params;
+    std::string allow;
+    const api::Route* route = nullptr;
+    std::string method = req.method == "HEAD" ? "GET" : req.method;
+    for (size_t i = 0; i < routes_.size(); ++i) {
+      if (!Match(patterns_[i], path, &params)) continue;
+      if (method == routes_[i].method) {
+        route = &routes_[i];
+        break;
+      }
+      allow += (allow.empty() ? "" : ", ") + std::string(routes_[i].method);
+    }
+    if (route == nullptr) {
+      if (!allow.empty()) {
+        reply(HttpResponse::Problem(405, "method " + req.method + " is not allowed here").Set("Allow", allow));
+      } else {
+        reply(HttpResponse::Problem(404, "no such endpoint: " + req.path));
+      }
+      return;
+    }
+    auto self = shared_from_this();
+    boost::asio::post(workers_, [self, route, params = std::move(params), req = std::move(req),
+                                 reply = std::move(reply)]() mutable {
+      auto started = std::chrono::steady_clock::now();
+      std::string who;
+      HttpResponse res = self->Handle(*route, req, std::move(params), &who);
+      auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+      self->log_.debug("api: {} {} {} -> {} ({:.1f} ms)", who.empty() ? "-" : who, req.method, req.target, res.status,
+                       ms);
+      reply(std::move(res));
+    });
+  }
+
+  HttpResponse Handle(const api::Route& route, const HttpRequest& req, std::map<std::string, std::string> params,
+                      std::string* who) {
+    std::unique_ptr<Store> store;
+    Status st = stores_.Acquire(&store);
+    if (!st.ok() && route.access != api::Access::kPublic) {
+      log_.error("api: database unavailable: {}", st.message());
+      return HttpResponse::Problem(503, "the metadata database is unavailable");
+    }
+    if (route.access != api::Access::kPublic && options_.auth == "basic") {
+      UserRecord user;
+      Status a = auth_.Check(*store, req, &user);
+      if (!a.ok()) {
+        stores_.Release(std::move(store));
+        if (a.code() != Status::Code::kFailed) return api::StatusResponse(a);
+        return HttpResponse::Problem(401, a.message()).Set("WWW-Authenticate", "Basic realm=\"dwfs\", charset=\"UTF-8\"");
+      }
+      *who = user.username;
+      if (!Allowed(route.access, user.role)) {
+        stores_.Release(std::move(store));
+        return HttpResponse::Problem(403, std::string("user '") + user.username + "' (role " + RoleName(user.role) +
+                                              ") may not " + route.method + " " + req.path);
+      }
+    }
+    HttpResponse res;
+    {
+      api::Call call{req, std::move(params), store.get(), clock_.Now(), dags_, options_, log_, *who};
+      try {
+        res = route.handler(call);
+      } catch (const std::exception& e) {
+        log_.error("api: {} {}: {}", req.method, req.target, e.what());
+        res = HttpResponse::Problem(500, "internal error");
+      }
+    }
+    if (store) stores_.Release(std::move(store));
+    return res;
+  }
+
+  ApiServerOptions options_;
+  const Clock& clock_;
+  spdlog::logger& log_;
+  StorePool stores_;
+  api::DagCache dags_;
+  api::Authenticator auth_;
+  std::vector<api::Route> routes_;
+  std::vector<std::vector<std::string>> patterns_;
+  boost::asio::thread_pool workers_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+ApiServer::ApiServer(boost::asio::io_context& io, ApiServerOptions options, const Clock& clock,
+                     spdlog::logger& log)
+    : impl_(std::make_shared<Impl>(io, std::move(options), clock, log)) {}
+
+ApiServer::~ApiServer() { impl_->Stop(); }
+
+Status ApiServer::Start() { return impl_->Start(); }
+
+uint16_t ApiServer::port() const { return impl_->port(); }
+
+void ApiServer::Stop() { impl_->Stop(); }
+
+}  // namespace dwfs
