@@ -10,12 +10,14 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <csignal>
 #include <filesystem>
 #include <memory>
@@ -25,7 +27,9 @@
 #include "dwfs/connection.h"
 #include "dwfs/local_cluster.h"
 #include "dwfs/migrations.h"
+#include "dwfs/password.h"
 #include "dwfs/store.h"
+#include "api_thread.h"
 
 namespace dwfs {
 
@@ -198,6 +202,43 @@ bool StoppedEarly(CliContext& ctx, const StopSignals& signals) {
   return true;
 }
 
+// Airflow's standalone: when the database has no users, an Admin "admin"
+// with a random password, written to DWFS_HOME/standalone_admin_password.txt
+// (mode 0600; never printed). *note tells where.
+Status EnsureAdminUser(CliContext& ctx, const std::string& home, std::string* note) {
+  Store* store;
+  DWFS_RETURN_IF_ERROR(ctx.OpenStore(&store));
+  std::vector<UserRecord> users;
+  DWFS_RETURN_IF_ERROR(store->ListUsers(&users));
+  std::string file = home + "/standalone_admin_password.txt";
+  if (!users.empty()) {
+    if (std::filesystem::exists(file)) *note = " (user admin, password in " + file + ")";
+    return Status::OK();
+  }
+  std::string password(20, '\0');
+  static constexpr char kAlphabet[] = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  for (char& c : password) {
+    unsigned char b = 0;
+    while (getrandom(&b, 1, 0) != 1) {
+    }
+    c = kAlphabet[b % (sizeof(kAlphabet) - 1)];
+  }
+  UserRecord admin;
+  admin.username = "admin";
+  admin.role = Role::kAdmin;
+  admin.first_name = "Admin";
+  DWFS_RETURN_IF_ERROR(HashPassword(password, &admin.password_hash));
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::IOError("cannot write " + file + ": " + std::strerror(errno));
+  std::string line = password + "\n";
+  bool written = ::write(fd, line.data(), line.size()) == ssize_t(line.size());
+  ::close(fd);
+  if (!written) return Status::IOError("cannot write " + file + ": " + std::strerror(errno));
+  DWFS_RETURN_IF_ERROR(store->CreateUser(admin, ctx.clock().Now()));
+  *note = " (user admin, password in " + file + ")";
+  return Status::OK();
+}
+
 // Everything up to the scheduler's return; `*cluster` is set once a private
 // cluster is in use (the caller stops it).
 Status RunStandalone(CliContext& ctx, std::optional<int> num_loops, StopSignals& signals,
@@ -245,9 +286,24 @@ Status RunStandalone(CliContext& ctx, std::optional<int> num_loops, StopSignals&
   out.flush();
   if (StoppedEarly(ctx, signals)) return Status::OK();
 
+  ApiServerOptions api_options = ApiOptionsFromConfig(config);
+  api_options.database_url = url;
+  ApiThread api(api_options, ctx.clock(), ctx.log());
+  std::string admin_note;
+  if (config.api.auth == "basic") DWFS_RETURN_IF_ERROR(EnsureAdminUser(ctx, config.home, &admin_note));
+  st = api.Start();
+  if (!st.ok()) {
+    ctx.log().error("{} (continuing without the API)", st.message());
+  } else {
+    out << "  api:         " << (api_options.http.tls_cert.empty() ? "http" : "https") << "://"
+        << api_options.http.host << ":" << api.port() << "/api/v1" << admin_note << "\n";
+    out.flush();
+  }
+
   signals.HandOver();
   st = RunScheduler(ctx, num_loops);
   signals.TakeBack();
+  api.Stop();
   return st;
 }
 
@@ -274,7 +330,7 @@ void AddStandaloneCommand(CLI::App* app, CliAction* action) {
   CLI::App* cmd = app->add_subcommand(
       "standalone",
       "everything for a first try on one machine: a private PostgreSQL cluster under DWFS_HOME when no database url "
-      "is set, migrate, then the scheduler");
+      "is set, migrate, then the scheduler and the API");
   auto loops = std::make_shared<int>(-1);
   cmd->add_option("-n,--num-runs", *loops, "run this many scheduling loops, finish their runs, then exit");
   cmd->final_callback([action, loops] {

@@ -28,6 +28,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <functional>
 #include <map>
 #include <memory>
@@ -41,6 +42,7 @@
 #include "dwfs/task_state.h"
 #include "local_cluster_test_util.h"
 #include "dwfs_process.h"
+#include "http_test_client.h"
 #include "test_database.h"
 #include "test_util.h"
 
@@ -85,6 +87,7 @@ class StandaloneTest : public ::testing::Test {
     env["DWFS_HOME"] = h_.home();
     env["DWFS__CORE__DAGS_FOLDER"] = dags();
     env["DWFS__SCHEDULER__HEALTH_CHECK_PORT"] = "0";
+    env["DWFS__API__PORT"] = "0";  // an ephemeral port: tests run side by side
     env["DWFS__SCHEDULER__GRACEFUL_SHUTDOWN_TIMEOUT"] = "5s";
     return env;
   }
@@ -214,6 +217,37 @@ TEST_F(StandaloneTest, SigtermStopsTheSchedulerThenTheCluster) {
   EXPECT_LT(out.find("scheduler 1 stopped"), out.find("stopping PostgreSQL on " + h_.data_dir())) << out;
   EXPECT_TRUE(ServerStopped()) << out;
   EXPECT_TRUE(Gone(pm));
+}
+
+// The API comes up with the scheduler, with a generated Admin whose
+// password is only in a 0600 file, never in the output.
+TEST_F(StandaloneTest, ServesTheApiWithAGeneratedAdmin) {
+  DWFS_REQUIRE_POSTGRES_SERVER();
+  NotifySocket notify(h_.tmp() + "/notify.sock");
+  ASSERT_TRUE(notify.bound());
+  auto d = StartForever(notify);
+  std::string out = d->Log();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex("  api: +http://127\\.0\\.0\\.1:([0-9]+)/api/v1 \\(user admin, "
+                                                   "password in ([^)]+)\\)")))
+      << out;
+  uint16_t port = uint16_t(std::stoi(m[1]));
+  std::string file = m[2];
+  EXPECT_EQ(file, h_.home() + "/standalone_admin_password.txt");
+  struct stat sb {};
+  ASSERT_EQ(::stat(file.c_str(), &sb), 0);
+  EXPECT_EQ(sb.st_mode & 0777, 0600u);
+  std::string password = ReadFile(file);
+  ASSERT_EQ(password.size(), 21u);  // 20 characters and a newline
+  password.pop_back();
+  EXPECT_EQ(out.find(password), std::string::npos) << "the password must not be printed";
+  EXPECT_EQ(testing::Get(port, "/api/v1/dags").status, 401);
+  testing::HttpResult dags = testing::Get(port, "/api/v1/dags", "admin", password);
+  EXPECT_EQ(dags.status, 200) << dags.body;
+  EXPECT_NE(dags.body.find("\"dag_id\":\"probe\""), std::string::npos) << dags.body;
+  d->Signal(SIGTERM);
+  EXPECT_EQ(d->Wait(kDeadline), 0) << d->Log();
+  EXPECT_NE(testing::Get(port, "/api/v1/version").error, "") << "the API stops with standalone";
 }
 
 TEST_F(StandaloneTest, SecondStandaloneIsRefusedAndAKilledOnesServerIsAdoptedNextTime) {
