@@ -1,0 +1,182 @@
+// `dwfs api-server` as a real process, and the API over TLS.
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <signal.h>
+
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/ssl.hpp>
+#include <gtest/gtest.h>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <regex>
+
+#include "api_thread.h"
+#include "dwfs/password.h"
+#include "dwfs/store.h"
+#include "dwfs_process.h"
+#include "http_test_client.h"
+#include "test_database.h"
+#include "test_util.h"
+
+namespace dwfs {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+
+void AddUser(Store& store, const std::string& name, Role role) {
+  UserRecord u;
+  u.username = name;
+  u.role = role;
+  ASSERT_TRUE(HashPassword("pw-" + name, &u.password_hash).ok());
+  ASSERT_TRUE(store.CreateUser(u, Instant()).ok());
+}
+
+TEST(ApiProcessTest, ServesUntilSigterm) {
+  TestDatabase db;
+  DWFS_REQUIRE_DB(db);
+  std::unique_ptr<Store> store = db.OpenStore();
+  ASSERT_NE(store, nullptr);
+  AddUser(*store, "viewer", Role::kViewer);
+  TempDir home;
+  DwfsProcess d({"api-server", "-p", "0", "-w", "2"},
+                {{"DWFS_HOME", home.path()}, {"DWFS_DATABASE_URL", db.url()}, {"PATH", "/usr/bin:/bin"}},
+                home.path() + "/api.log");
+  ASSERT_TRUE(d.started());
+  std::smatch m;
+  std::string out;
+  ASSERT_TRUE(WaitFor([&] {
+    out = d.Log();
+    return std::regex_search(out, m, std::regex("api server on http://127\\.0\\.0\\.1:([0-9]+)/api/v1 \\(auth: basic\\)")) ||
+           d.Exited();
+  })) << out;
+  ASSERT_FALSE(m.empty()) << out;
+  uint16_t port = uint16_t(std::stoi(m[1]));
+  EXPECT_EQ(testing::Get(port, "/api/v1/version").status, 200);
+  EXPECT_EQ(testing::Get(port, "/api/v1/dags").status, 401);
+  testing::HttpResult dags = testing::Get(port, "/api/v1/dags", "viewer", "pw-viewer");
+  EXPECT_EQ(dags.status, 200) << dags.body;
+  EXPECT_EQ(dags.body, R"({"dags":[],"total_entries":0})");
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.Wait(), 0) << d.Log();
+  EXPECT_NE(d.Log().find("SIGTERM received: stopping the api server"), std::string::npos) << d.Log();
+}
+
+TEST(ApiProcessTest, NoDatabaseIsAClearError) {
+  TempDir home;
+  DwfsProcess d({"api-server", "-p", "0"}, {{"DWFS_HOME", home.path()}, {"PATH", "/usr/bin:/bin"}},
+                home.path() + "/api.log");
+  EXPECT_EQ(d.Wait(), 2);
+  EXPECT_NE(d.Log().find("no database configured: set database.url or DWFS_DATABASE_URL"), std::string::npos)
+      << d.Log();
+}
+
+// A self-signed P-256 certificate for 127.0.0.1, written as PEM files.
+void MakeCertificate(const std::string& cert_path, const std::string& key_path) {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  ASSERT_NE(key, nullptr);
+  X509* x = X509_new();
+  X509_set_version(x, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+  X509_gmtime_adj(X509_getm_notBefore(x), -60);
+  X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+  X509_set_pubkey(x, key);
+  X509_NAME* name = X509_get_subject_name(x);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
+  X509_set_issuer_name(x, name);
+  ASSERT_GT(X509_sign(x, key, EVP_sha256()), 0);
+  FILE* c = std::fopen(cert_path.c_str(), "w");
+  FILE* k = std::fopen(key_path.c_str(), "w");
+  ASSERT_TRUE(c && k);
+  PEM_write_X509(c, x);
+  PEM_write_PrivateKey(k, key, nullptr, nullptr, 0, nullptr, nullptr);
+  std::fclose(c);
+  std::fclose(k);
+  X509_free(x);
+  EVP_PKEY_free(key);
+}
+
+// GET over TLS, trusting only `cert_path`; the status, or 0 with *error.
+int TlsGet(uint16_t port, const std::string& cert_path, const std::string& target, std::string* body,
+           std::string* error) {
+  try {
+    asio::io_context io;
+    ssl::context ctx(ssl::context::tls_client);
+    ctx.load_verify_file(cert_path);
+    ctx.set_verify_mode(ssl::verify_peer);
+    beast::ssl_stream<beast::tcp_stream> s(io, ctx);
+    beast::get_lowest_layer(s).expires_after(std::chrono::seconds(20));
+    beast::get_lowest_layer(s).connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    s.handshake(ssl::stream_base::client);
+    http::request<http::empty_body> req(http::verb::get, target, 11);
+    req.set(http::field::host, "127.0.0.1");
+    req.set(http::field::authorization, "Basic " + Base64Encode("viewer:pw-viewer"));
+    http::write(s, req);
+    beast::flat_buffer buf;
+    http::response<http::string_body> res;
+    http::read(s, buf, res);
+    *body = res.body();
+    return int(res.result_int());
+  } catch (const std::exception& e) {
+    *error = e.what();
+    return 0;
+  }
+}
+
+TEST(ApiTlsTest, ServesHttpsOnlyWithTheConfiguredCertificate) {
+  TestDatabase db;
+  DWFS_REQUIRE_DB(db);
+  std::unique_ptr<Store> store = db.OpenStore();
+  ASSERT_NE(store, nullptr);
+  AddUser(*store, "viewer", Role::kViewer);
+  TempDir dir;
+  std::string cert = dir.path() + "/cert.pem", key = dir.path() + "/key.pem";
+  MakeCertificate(cert, key);
+  auto log = std::make_shared<spdlog::logger>("tls", std::make_shared<spdlog::sinks::null_sink_mt>());
+  SystemClock clock;
+  ApiServerOptions o;
+  o.http.port = 0;
+  o.http.tls_cert = cert;
+  o.http.tls_key = key;
+  o.http.request_timeout = std::chrono::milliseconds(500);
+  o.database_url = db.url();
+  ApiThread api(o, clock, *log);
+  ASSERT_TRUE(api.Start().ok());
+  std::string body, error;
+  EXPECT_EQ(TlsGet(api.port(), cert, "/api/v1/dags", &body, &error), 200) << error;
+  EXPECT_EQ(body, R"({"dags":[],"total_entries":0})");
+  // Plain HTTP to the TLS port gets no HTTP answer.
+  testing::HttpResult plain = testing::Get(api.port(), "/api/v1/version");
+  EXPECT_EQ(plain.status, 0);
+  // Another certificate is not trusted by the client: the server's is the one served.
+  std::string other_cert = dir.path() + "/other.pem", other_key = dir.path() + "/other.key";
+  MakeCertificate(other_cert, other_key);
+  EXPECT_EQ(TlsGet(api.port(), other_cert, "/api/v1/version", &body, &error), 0);
+  EXPECT_NE(error, "");
+}
+
+TEST(ApiTlsTest, MissingCertificateIsAnErrorNamingIt) {
+  auto log = std::make_shared<spdlog::logger>("tls", std::make_shared<spdlog::sinks::null_sink_mt>());
+  SystemClock clock;
+  ApiServerOptions o;
+  o.http.tls_cert = "/nonexistent/cert.pem";
+  o.http.tls_key = "/nonexistent/key.pem";
+  asio::io_context io;
+  ApiServer s(io, o, clock, *log);
+  Status st = s.Start();
+  EXPECT_EQ(st.code(), Status::Code::kIOError);
+  EXPECT_NE(st.message().find("TLS certificate /nonexistent/cert.pem"), std::string::npos) << st.message();
+  ApiServerOptions half;
+  half.http.tls_cert = "/x.pem";
+  ApiServer s2(io, half, clock, *log);
+  EXPECT_NE(s2.Start().message().find("both api.tls_cert and api.tls_key"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dwfs
