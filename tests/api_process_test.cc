@@ -12,6 +12,8 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <regex>
 
 #include "api_thread.h"
@@ -66,6 +68,65 @@ TEST(ApiProcessTest, ServesUntilSigterm) {
   d.Signal(SIGTERM);
   EXPECT_EQ(d.Wait(), 0) << d.Log();
   EXPECT_NE(d.Log().find("SIGTERM received: stopping the api server"), std::string::npos) << d.Log();
+}
+
+// End to end: a real scheduler process, the API in this process. A run
+// triggered through the API is run by the scheduler; the API then shows
+// its success, its task instances and the task's log; a second trigger of
+// the same id is a 409; the scheduler's heartbeat makes /health healthy.
+TEST(ApiProcessTest, TriggeredRunIsRunByTheSchedulerAndItsLogServed) {
+  TestDatabase db;
+  DWFS_REQUIRE_DB(db);
+  std::unique_ptr<Store> store = db.OpenStore();
+  ASSERT_NE(store, nullptr);
+  AddUser(*store, "op", Role::kOp);
+  TempDir home;
+  std::filesystem::create_directories(home.path() + "/dags");
+  std::ofstream(home.path() + "/dags/e2e.yaml") << "dag_id: e2e\n"
+                                                 "tasks:\n"
+                                                 "  - task_id: greet\n"
+                                                 "    bash_command: echo \"hello {{ dag_run.conf.who }}\"\n";
+  std::map<std::string, std::string> env = {{"DWFS_HOME", home.path()},
+                                            {"DWFS_DATABASE_URL", db.url()},
+                                            {"PATH", "/usr/bin:/bin"},
+                                            {"DWFS__SCHEDULER__HEALTH_CHECK_PORT", "0"},
+                                            {"DWFS__SCHEDULER__HEARTBEAT", "1s"}};
+  DwfsProcess scheduler({"scheduler"}, env, home.path() + "/scheduler.log");
+  ASSERT_TRUE(scheduler.started());
+  auto log = std::make_shared<spdlog::logger>("e2e", std::make_shared<spdlog::sinks::null_sink_mt>());
+  SystemClock clock;
+  ApiServerOptions o;
+  o.http.port = 0;
+  o.database_url = db.url();
+  ApiThread api(o, clock, *log);
+  ASSERT_TRUE(api.Start().ok());
+  auto get = [&](const std::string& target) { return testing::Get(api.port(), target, "op", "pw-op"); };
+  ASSERT_TRUE(WaitFor([&] { return get("/api/v1/dags/e2e").status == 200 || scheduler.Exited(); }))
+      << scheduler.Log();
+  testing::HttpCall trigger;
+  trigger.method = "POST";
+  trigger.target = "/api/v1/dags/e2e/dagRuns";
+  trigger.body = R"({"dag_run_id": "api_1", "conf": {"who": "world"}})";
+  trigger.Auth("op", "pw-op");
+  testing::HttpResult t = testing::Fetch(api.port(), trigger);
+  ASSERT_EQ(t.status, 200) << t.body;
+  std::string state;
+  ASSERT_TRUE(WaitFor([&] {
+    Json run = get("/api/v1/dags/e2e/dagRuns/api_1").JsonBody();
+    state = run.Find("state") ? run.Find("state")->str() : "";
+    return state == "success" || state == "failed" || scheduler.Exited();
+  })) << scheduler.Log();
+  EXPECT_EQ(state, "success") << scheduler.Log();
+  Json tis = get("/api/v1/dags/e2e/dagRuns/api_1/taskInstances").JsonBody();
+  EXPECT_EQ(tis.Find("task_instances")->items()[0].Find("state")->str(), "success");
+  testing::HttpResult logs = get("/api/v1/dags/e2e/dagRuns/api_1/taskInstances/greet/logs/1");
+  EXPECT_EQ(logs.status, 200);
+  EXPECT_NE(logs.body.find("hello world"), std::string::npos) << logs.body;
+  EXPECT_EQ(testing::Fetch(api.port(), trigger).status, 409);
+  Json health = testing::Get(api.port(), "/health").JsonBody();
+  EXPECT_EQ(health.Find("scheduler")->Find("status")->str(), "healthy") << health.Dump();
+  scheduler.Signal(SIGTERM);
+  EXPECT_EQ(scheduler.Wait(), 0) << scheduler.Log();
 }
 
 TEST(ApiProcessTest, NoDatabaseIsAClearError) {
