@@ -35,16 +35,11 @@ HttpResponse ListDags(Call& call) {
     picked.push_back(&d);
   }
   if (order == "-dag_id") std::reverse(picked.begin(), picked.end());
-  Json dags = Json::Array();
-  for (size_t i = page.offset; i < picked.size() && i < page.offset + page.limit; ++i) {
+  return PagedList("dags", picked, page, [&call](const DagRecord* d, size_t) {
     std::string error;
-    std::shared_ptr<const Dag> dag = call.dags.Get(*picked[i], &error);
-    dags.Push(DagJson(*picked[i], dag.get()));
-  }
-  Json body = Json::Object();
-  body.Set("dags", std::move(dags));
-  body.Set("total_entries", int64_t(picked.size()));
-  return HttpResponse::JsonBody(body);
+    std::shared_ptr<const Dag> dag = call.dags.Get(*d, &error);
+    return DagJson(*d, dag.get());
+  });
 }
 
 HttpResponse GetDag(Call& call) {

@@ -53,21 +53,15 @@ HttpResponse ImportErrors(Call& call) {
   API_RETURN_IF_ERROR(ParsePage(call, &page));
   std::vector<ImportErrorRecord> errors;
   API_RETURN_IF_ERROR(call.store->ListImportErrors(&errors));
-  Json list = Json::Array();
-  for (size_t i = page.offset; i < errors.size() && i < page.offset + page.limit; ++i) {
-    const ImportErrorRecord& e = errors[i];
+  return PagedList("import_errors", errors, page, [](const ImportErrorRecord& e, size_t i) {
     Json j = Json::Object();
     j.Set("import_error_id", int64_t(i + 1));
     j.Set("timestamp", Time(e.timestamp));
     j.Set("filename", e.filepath);
     j.Set("line", e.line);
     j.Set("stack_trace", e.error);
-    list.Push(std::move(j));
-  }
-  Json body = Json::Object();
-  body.Set("import_errors", std::move(list));
-  body.Set("total_entries", int64_t(errors.size()));
-  return HttpResponse::JsonBody(body);
+    return j;
+  });
 }
 
 Json VariableJson(const std::string& key, const std::string& value) {
@@ -83,16 +77,9 @@ HttpResponse ListVariables(Call& call) {
   API_RETURN_IF_ERROR(ParsePage(call, &page));
   std::map<std::string, std::string> vars;
   API_RETURN_IF_ERROR(call.store->ListVariables(&vars));
-  Json list = Json::Array();
-  size_t i = 0;
-  for (const auto& [k, v] : vars) {
-    if (i >= page.offset && i < page.offset + page.limit) list.Push(VariableJson(k, v));
-    ++i;
-  }
-  Json body = Json::Object();
-  body.Set("variables", std::move(list));
-  body.Set("total_entries", int64_t(vars.size()));
-  return HttpResponse::JsonBody(body);
+  std::vector<std::pair<std::string, std::string>> items(vars.begin(), vars.end());
+  return PagedList("variables", items, page,
+                   [](const std::pair<std::string, std::string>& kv, size_t) { return VariableJson(kv.first, kv.second); });
 }
 
 HttpResponse GetVariable(Call& call) {
@@ -169,14 +156,7 @@ HttpResponse ListConnections(Call& call) {
   API_RETURN_IF_ERROR(ParsePage(call, &page));
   std::vector<Connection> conns;
   API_RETURN_IF_ERROR(call.store->ListConnections(&conns));
-  Json list = Json::Array();
-  for (size_t i = page.offset; i < conns.size() && i < page.offset + page.limit; ++i) {
-    list.Push(ConnectionJson(conns[i]));
-  }
-  Json body = Json::Object();
-  body.Set("connections", std::move(list));
-  body.Set("total_entries", int64_t(conns.size()));
-  return HttpResponse::JsonBody(body);
+  return PagedList("connections", conns, page, [](const Connection& c, size_t) { return ConnectionJson(c); });
 }
 
 HttpResponse GetConnection(Call& call) {

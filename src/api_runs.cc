@@ -53,12 +53,7 @@ HttpResponse ListRuns(Call& call) {
   for (const RunRecord& r : runs) {
     if (states.empty() || std::find(states.begin(), states.end(), r.state) != states.end()) picked.push_back(&r);
   }
-  Json list = Json::Array();
-  for (size_t i = page.offset; i < picked.size() && i < page.offset + page.limit; ++i) list.Push(RunJson(*picked[i]));
-  Json body = Json::Object();
-  body.Set("dag_runs", std::move(list));
-  body.Set("total_entries", int64_t(picked.size()));
-  return HttpResponse::JsonBody(body);
+  return PagedList("dag_runs", picked, page, [](const RunRecord* r, size_t) { return RunJson(*r); });
 }
 
 HttpResponse TriggerRunRoute(Call& call) {
@@ -155,12 +150,7 @@ HttpResponse ListInstances(Call& call) {
   API_RETURN_IF_ERROR(LoadRun(call, call.Param("dag_id"), call.Param("dag_run_id"), &run));
   std::vector<Json> all;
   API_RETURN_IF_ERROR(RunInstances(call, run, &all));
-  Json list = Json::Array();
-  for (size_t i = page.offset; i < all.size() && i < page.offset + page.limit; ++i) list.Push(std::move(all[i]));
-  Json body = Json::Object();
-  body.Set("task_instances", std::move(list));
-  body.Set("total_entries", int64_t(all.size()));
-  return HttpResponse::JsonBody(body);
+  return PagedList("task_instances", all, page, [](const Json& j, size_t) { return j; });
 }
 
 HttpResponse GetInstance(Call& call) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli.h"
+#include "dwfs/dag_actions.h"
 #include "dwfs/local_executor.h"
 #include "dwfs/run_driver.h"
 #include "dwfs/task_preparer.h"
@@ -71,20 +72,6 @@ class ScratchDir {
  private:
   std::string path_;
 };
-
-// The run for a foreground command: the schedule's interval starting at
-// `logical` when there is one, else a zero-length interval (a manual run).
-RunInfo ForegroundRun(const Dag& dag, Instant logical, Json conf) {
-  RunInfo info;
-  info.type = RunType::kManual;
-  info.logical_date = logical;
-  info.data_interval = {logical, logical};
-  std::optional<DataInterval> i = dag.timetable().IntervalAtOrAfter(logical);
-  if (i && i->start == logical) info.data_interval = *i;
-  info.run_id = MakeRunId(RunType::kManual, logical);
-  info.conf = std::move(conf);
-  return info;
-}
 
 std::string LastLines(const std::string& path, size_t n) {
   std::ifstream in(path, std::ios::binary);
@@ -196,7 +183,7 @@ Status LoadRun(CliContext& ctx, const std::string& dag_id, const std::string& da
   if (!date.empty()) DWFS_RETURN_IF_ERROR(ctx.ParseDate(date, (*dag)->timezone, &logical));
   Json conf = Json::Object();
   if (!conf_json.empty()) DWFS_RETURN_IF_ERROR(ParseJson(conf_json, true, &conf));
-  *info = ForegroundRun(**dag, logical, std::move(conf));
+  *info = ManualRunInfo(**dag, logical, "", std::move(conf));  // as `dags trigger` makes it
   return Status::OK();
 }
 
