@@ -66,12 +66,13 @@ EngineOptions RecordingEngine(CliContext& ctx, const ConnectionSource* stored_co
   return eo;
 }
 
-Status RunScheduler(CliContext& ctx, std::optional<int> num_loops) {
+Status RunScheduler(CliContext& ctx, std::optional<int> num_loops, DwfsMetrics* shared_metrics) {
   const Config& config = ctx.config();
-  // This process's metrics (GET /metrics renders metrics.Render(), also
-  // reachable as scheduler.metrics()).
-  MetricsRegistry metrics_registry;
-  DwfsMetrics metrics(metrics_registry);
+  // This process's metrics: GET /metrics renders metrics.Render() (also
+  // reachable as scheduler.metrics()->Render()).
+  MetricsRegistry own_registry;
+  std::optional<DwfsMetrics> own_metrics;
+  DwfsMetrics& metrics = shared_metrics ? *shared_metrics : own_metrics.emplace(own_registry);
   Store* store;
   DWFS_RETURN_IF_ERROR(ctx.OpenStore(&store));
   store->set_metrics(&metrics);

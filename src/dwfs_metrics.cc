@@ -16,8 +16,7 @@ const std::vector<double> kTaskBuckets = {0.1, 0.5, 1, 5, 10, 30, 60, 300, 600, 
 }  // namespace
 
 DwfsMetrics::DwfsMetrics(MetricsRegistry& registry)
-    : registry_(registry),
-      build_info(registry.AddGauge("dwfs_build_info", "The dwfs version of this process (always 1).", {"version"})),
+    : build_info(registry.AddGauge("dwfs_build_info", "The dwfs version of this process (always 1).", {"version"})),
       dag_runs_finished(registry.AddCounter("dwfs_dag_runs_finished_total",
                                             "DAG runs that ended, by final state.", {"state"})),
       dag_runs_running(
@@ -52,7 +51,8 @@ DwfsMetrics::DwfsMetrics(MetricsRegistry& registry)
           registry.AddGauge("dwfs_dag_import_errors", "Files of the dags folder that fail to load.").Get()),
       database_errors(registry.AddCounter("dwfs_database_errors_total",
                                           "Metadata database transactions that failed, by operation and kind.",
-                                          {"operation", "kind"})) {
+                                          {"operation", "kind"})),
+      registry_(registry) {
   build_info.WithLabels({DWFS_VERSION}).Set(1);
   for (RunState s : {RunState::kSuccess, RunState::kFailed}) dag_runs_finished.WithLabels({RunStateName(s)});
   for (TaskState s : {TaskState::kSuccess, TaskState::kFailed, TaskState::kUpForRetry, TaskState::kSkipped}) {

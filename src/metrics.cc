@@ -27,6 +27,23 @@ bool ValidName(const std::string& s, bool colon) {
   return true;
 }
 
+// \ and newline escaped (and ", with `quote`).
+std::string Escape(const std::string& v, bool quote) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\' || (quote && c == '"')) {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 const char* TypeName(MetricType t) {
   switch (t) {
     case MetricType::kCounter:
@@ -75,37 +92,9 @@ std::string FormatMetricValue(double v) {
   return std::string(buf, end);
 }
 
-std::string EscapeLabelValue(const std::string& v) {
-  std::string out;
-  out.reserve(v.size());
-  for (char c : v) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+std::string EscapeLabelValue(const std::string& v) { return Escape(v, /*quote=*/true); }
 
-std::string EscapeHelp(const std::string& v) {
-  std::string out;
-  out.reserve(v.size());
-  for (char c : v) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+std::string EscapeHelp(const std::string& v) { return Escape(v, /*quote=*/false); }
 
 // --- Series ---
 
@@ -121,7 +110,8 @@ Histogram::Histogram(std::vector<double> bounds)
 
 void Histogram::Observe(double v) {
   // The first bucket whose upper bound is >= v (le is inclusive); NaN lands in +Inf.
-  size_t i = size_t(std::lower_bound(bounds_.begin(), bounds_.end(), v) - bounds_.begin());
+  size_t i = std::isnan(v) ? bounds_.size()
+                           : size_t(std::lower_bound(bounds_.begin(), bounds_.end(), v) - bounds_.begin());
   counts_[i].fetch_add(1, std::memory_order_relaxed);
   sum_.fetch_add(v, std::memory_order_relaxed);
 }

@@ -1,5 +1,8 @@
 #include "run_metrics.h"
 
+#include <algorithm>
+#include <chrono>
+
 namespace dwfs {
 
 void RunMetricsObserver::OnTaskState(const RunPlan& plan, int task) {
@@ -43,7 +46,8 @@ void RunMetricsObserver::OnTryFinished(const RunPlan& plan, int task, const Task
     metrics_.task_duration.Observe(metrics_.SecondsSince(*t.handed));
     bool sql = plan.dag().tasks[size_t(task)].operator_name == "sql";
     if (sql && t.ready && !t.delay_observed) {
-      metrics_.task_scheduling_delay.Observe(std::max(0.0, std::chrono::duration<double>(*t.handed - *t.ready).count()));
+      double delay = std::chrono::duration<double>(*t.handed - *t.ready).count();
+      metrics_.task_scheduling_delay.Observe(std::max(0.0, delay));
     }
   }
   times_.erase(it);

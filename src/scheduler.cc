@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "dwfs/dwfs_metrics.h"
 #include "run_loader.h"
 #include "run_recorder.h"
 

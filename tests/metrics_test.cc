@@ -93,6 +93,16 @@ TEST(MetricsTest, HistogramWithoutLabelsStartsAtZero) {
             "dwfs_loop_seconds_count 0\n");
 }
 
+TEST(MetricsTest, HistogramPutsNaNInInf) {
+  MetricsRegistry r;
+  Histogram& h = r.AddHistogram("dwfs_n_seconds", "N.", {1}).Get();
+  h.Observe(NAN);
+  h.Observe(-5);  // below every bound: the first bucket
+  EXPECT_EQ(h.BucketCounts(), (std::vector<uint64_t>{1, 1}));
+  EXPECT_EQ(h.count(), 2u);
+  EXPECT_TRUE(std::isnan(h.sum()));
+}
+
 TEST(MetricsTest, EscapesLabelValuesAndHelp) {
   MetricsRegistry r;
   r.AddCounter("dwfs_odd_total", "A \\ backslash\nand a \"quote\".", {"v"})

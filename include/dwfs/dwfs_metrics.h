@@ -46,7 +46,6 @@ struct DwfsMetrics {
   // Seconds from `start` to now() (never negative).
   double SecondsSince(TimePoint start) const;
 
-  MetricsRegistry& registry_;
   std::function<TimePoint()> now = [] { return std::chrono::steady_clock::now(); };
 
   // dwfs_build_info{version}: always 1.
@@ -77,6 +76,9 @@ struct DwfsMetrics {
   // dwfs_database_errors_total{operation,kind}: store transactions that
   // failed (kind: connection, query).
   Family<Counter>& database_errors;
+
+ private:
+  MetricsRegistry& registry_;
 };
 
 }  // namespace dwfs

@@ -39,7 +39,6 @@
 
 #include "dwfs/clock.h"
 #include "dwfs/dag_registry.h"
-#include "dwfs/dwfs_metrics.h"
 #include "dwfs/run_driver.h"
 #include "dwfs/store.h"
 
@@ -49,6 +48,7 @@ class logger;
 
 namespace dwfs {
 
+struct DwfsMetrics;
 class RunRecorder;
 
 struct SchedulerOptions {
