@@ -43,7 +43,7 @@ HttpResponse Version(Call&) {
 HttpResponse Metrics(Call& call) {
   if (!call.options.metrics) return HttpResponse::Problem(404, "metrics are not enabled in this process");
   HttpResponse r;
-  r.body = call.options.metrics();
+  r.body = call.options.metrics->Render();
   r.Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
   return r;
 }

@@ -137,6 +137,10 @@ class ApiServer::Impl : public std::enable_shared_from_this<ApiServer::Impl> {
       std::string who;
       HttpResponse res = self->Handle(*route, req, std::move(params), &who);
       auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+      if (DwfsMetrics* m = self->options_.metrics) {
+        m->api_requests.WithLabels({req.method, std::to_string(res.status)}).Increment();
+        m->api_request_duration.Observe(ms / 1000);
+      }
       self->log_.debug("api: {} {} {} -> {} ({:.1f} ms)", who.empty() ? "-" : who, req.method, req.target, res.status,
                        ms);
       reply(std::move(res));

@@ -26,6 +26,7 @@ namespace dwfs {
 class Store;
 class ConnectionSource;
 struct EngineOptions;
+struct DwfsMetrics;
 
 // What a command gets to work with. Owns the loaded configuration and the
 // dag bag (loaded on first use). Not thread-safe; one per invocation.
@@ -103,8 +104,10 @@ void AddBackfillCommand(CLI::App* app, CliAction* action);
 void AddSchedulerCommands(CLI::App* app, CliAction* action);
 // The scheduler daemon until SIGTERM/SIGINT (or, with num_loops, until
 // that many loops ran and their runs finished); `dwfs scheduler` and
-// `dwfs standalone` (src/cli_scheduler.cc).
-Status RunScheduler(CliContext& ctx, std::optional<int> num_loops);
+// `dwfs standalone` (src/cli_scheduler.cc). Its metrics go to `metrics`
+// (a process serving them elsewhere too, e.g. an API server in the same
+// process, passes its own); null: a registry of its own.
+Status RunScheduler(CliContext& ctx, std::optional<int> num_loops, DwfsMetrics* metrics = nullptr);
 // api-server (src/cli_api.cc).
 void AddApiCommand(CLI::App* app, CliAction* action);
 // standalone: private cluster (when no url), migrate, scheduler (src/cli_standalone.cc).

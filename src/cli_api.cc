@@ -62,6 +62,9 @@ Status RunApiServer(CliContext& ctx, const ApiArgs& a) {
   if (a.port >= 0) o.http.port = uint16_t(a.port);
   if (!a.host.empty()) o.http.host = a.host;
   if (a.threads > 0) o.worker_threads = a.threads;
+  MetricsRegistry registry;
+  DwfsMetrics metrics(registry);
+  o.metrics = &metrics;
   boost::asio::io_context io;
   ApiServer server(io, o, ctx.clock(), ctx.log());
   DWFS_RETURN_IF_ERROR(server.Start());

@@ -13,11 +13,14 @@
 #include "cli.h"
 #include "dwfs/dag_registry.h"
 #include "dwfs/dag_watcher.h"
+#include "dwfs/dwfs_metrics.h"
 #include "dwfs/health_server.h"
 #include "dwfs/scheduler.h"
 #include "dwfs/sd_notify.h"
 #include "dwfs/store.h"
 #include "engine.h"
+#include "observer_tee.h"
+#include "run_metrics.h"
 #include "run_recorder.h"
 #include "wake_listener.h"
 
@@ -63,12 +66,23 @@ EngineOptions RecordingEngine(CliContext& ctx, const ConnectionSource* stored_co
   return eo;
 }
 
-Status RunScheduler(CliContext& ctx, std::optional<int> num_loops) {
+Status RunScheduler(CliContext& ctx, std::optional<int> num_loops, DwfsMetrics* shared_metrics) {
   const Config& config = ctx.config();
+  // This process's metrics: GET /metrics renders metrics.Render() (also
+  // reachable as scheduler.metrics()->Render()).
+  MetricsRegistry own_registry;
+  std::optional<DwfsMetrics> own_metrics;
+  DwfsMetrics& metrics = shared_metrics ? *shared_metrics : own_metrics.emplace(own_registry);
   Store* store;
   DWFS_RETURN_IF_ERROR(ctx.OpenStore(&store));
+  store->set_metrics(&metrics);
+  struct Unset {  // ctx's store outlives `metrics`
+    Store* store;
+    ~Unset() { store->set_metrics(nullptr); }
+  } unset{store};
   std::unique_ptr<Store> recorder_store;
   DWFS_RETURN_IF_ERROR(Store::Open(config.database.url, &recorder_store));
+  recorder_store->set_metrics(&metrics);
   StoreConnectionSource stored_connections(store);
   std::map<std::string, std::string> variables;
   Engine engine(config, RecordingEngine(ctx, &stored_connections, &variables));
@@ -80,9 +94,12 @@ Status RunScheduler(CliContext& ctx, std::optional<int> num_loops) {
   ro.hostname = hostname;
   ro.log_folder = config.logging.base_log_folder;
   RunRecorder recorder(engine.io(), std::move(recorder_store), clock, ro, log);
-  RunDriver driver(engine.io(), engine.executor(), engine.preparer(), clock, engine.slots(), &recorder);
+  RunMetricsObserver run_metrics(metrics);
+  ObserverTee observers({&recorder, &run_metrics});
+  RunDriver driver(engine.io(), engine.executor(), engine.preparer(), clock, engine.slots(), &observers);
+  driver.set_metrics(&metrics);
   DagRegistry registry(*store, config.core.dags_folder, DagDefaults::FromConfig(config),
-                       config.core.dags_are_paused_at_creation);
+                       config.core.dags_are_paused_at_creation, &metrics);
   SchedulerOptions so;
   so.hostname = hostname;
   so.pid = int(::getpid());
@@ -91,6 +108,7 @@ Status RunScheduler(CliContext& ctx, std::optional<int> num_loops) {
   so.max_dagruns_per_loop = config.scheduler.max_dagruns_to_create_per_loop;
   so.graceful_shutdown_timeout = config.scheduler.graceful_shutdown_timeout;
   so.num_loops = num_loops;
+  so.metrics = &metrics;
   Scheduler scheduler(engine.io(), *store, registry, driver, recorder, clock, so, log, &variables);
   recorder.set_on_lost([&](const std::string& d, const std::string& r) { scheduler.RunLost(d, r); });
   recorder.set_on_run_recorded([&](const std::string& d, const std::string& r) { scheduler.RunRecorded(d, r); });
@@ -113,6 +131,7 @@ Status RunScheduler(CliContext& ctx, std::optional<int> num_loops) {
     health = std::make_unique<HealthServer>(
         engine.io(), "0.0.0.0", uint16_t(config.scheduler.health_check_port),
         [&] { return Health(scheduler, clock, config.scheduler.heartbeat); }, &log);
+    health->ServeMetrics([&metrics] { return metrics.Render(); });
     st = health->Start();
     if (!st.ok()) {
       log.error("health check server: {} (continuing without it)", st.message());

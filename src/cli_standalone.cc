@@ -286,8 +286,12 @@ Status RunStandalone(CliContext& ctx, std::optional<int> num_loops, StopSignals&
   out.flush();
   if (StoppedEarly(ctx, signals)) return Status::OK();
 
+  // One registry: GET /metrics of the API shows the scheduler's metrics.
+  MetricsRegistry registry;
+  DwfsMetrics metrics(registry);
   ApiServerOptions api_options = ApiOptionsFromConfig(config);
   api_options.database_url = url;
+  api_options.metrics = &metrics;
   ApiThread api(api_options, ctx.clock(), ctx.log());
   std::string admin_note;
   if (config.api.auth == "basic") DWFS_RETURN_IF_ERROR(EnsureAdminUser(ctx, config.home, &admin_note));
@@ -301,7 +305,7 @@ Status RunStandalone(CliContext& ctx, std::optional<int> num_loops, StopSignals&
   }
 
   signals.HandOver();
-  st = RunScheduler(ctx, num_loops);
+  st = RunScheduler(ctx, num_loops, &metrics);
   signals.TakeBack();
   api.Stop();
   return st;

@@ -1,5 +1,6 @@
 #include "dwfs/dag_registry.h"
 
+#include "dwfs/dwfs_metrics.h"
 
 namespace dwfs {
 
@@ -15,11 +16,13 @@ bool SameErrors(const std::vector<ImportError>& a, const std::vector<ImportError
 
 }  // namespace
 
-DagRegistry::DagRegistry(Store& store, std::string dags_folder, DagDefaults defaults, bool paused_at_creation)
+DagRegistry::DagRegistry(Store& store, std::string dags_folder, DagDefaults defaults, bool paused_at_creation,
+                         DwfsMetrics* metrics)
     : store_(store),
       folder_(std::move(dags_folder)),
       defaults_(std::move(defaults)),
-      paused_at_creation_(paused_at_creation) {}
+      paused_at_creation_(paused_at_creation),
+      metrics_(metrics) {}
 
 std::shared_ptr<const Dag> DagRegistry::Get(const std::string& dag_id) const {
   auto it = dags_.find(dag_id);
@@ -40,7 +43,13 @@ void DagRegistry::RestoreFromStore(const std::string& file,
 }
 
 Status DagRegistry::Reload(Instant now, RegistryChange* change) {
+  std::optional<DwfsMetrics::TimePoint> parse_start;
+  if (metrics_) parse_start = metrics_->now();
   DagBag bag = LoadDagFolder(folder_, defaults_);
+  if (metrics_) {
+    metrics_->dag_parse_duration.Observe(metrics_->SecondsSince(*parse_start));
+    metrics_->dag_import_errors.Set(double(bag.errors.size()));
+  }
   Status first_error;
   auto note = [&](const Status& st) {
     if (!st.ok() && first_error.ok()) first_error = st;

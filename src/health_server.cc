@@ -16,7 +16,14 @@ HttpResponse NotFound() {
   return r;
 }
 
-HttpResponse Respond(const HttpRequest& req, const std::function<HealthReport()>& probe) {
+HttpResponse Respond(const HttpRequest& req, const std::function<HealthReport()>& probe,
+                     const std::function<std::string()>& metrics) {
+  if (req.path == "/metrics" && metrics && (req.method == "GET" || req.method == "HEAD")) {
+    HttpResponse r;
+    r.body = metrics();
+    r.Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    return r;
+  }
   if (req.path != "/health") return NotFound();
   if (req.method != "GET" && req.method != "HEAD") {
     HttpResponse r = HttpResponse::JsonBody(Json(), 405);
@@ -45,7 +52,11 @@ class HealthServer::Impl {
   Impl(boost::asio::io_context& io, HttpServerOptions options, std::function<HealthReport()> probe,
        spdlog::logger* log)
       : server(io, std::move(options),
-               [probe = std::move(probe)](HttpRequest req, HttpReply reply) { reply(Respond(req, probe)); }, log) {}
+               [this, probe = std::move(probe)](HttpRequest req, HttpReply reply) {
+                 reply(Respond(req, probe, metrics));
+               },
+               log) {}
+  std::function<std::string()> metrics;  // set before Start
   HttpServer server;
 };
 
@@ -66,6 +77,8 @@ HealthServer::HealthServer(boost::asio::io_context& io, std::string host, uint16
 }
 
 HealthServer::~HealthServer() { impl_->server.Stop(); }
+
+void HealthServer::ServeMetrics(std::function<std::string()> render) { impl_->metrics = std::move(render); }
 
 Status HealthServer::Start() { return impl_->server.Start(); }
 

@@ -201,6 +201,7 @@ class HttpServer::Impl::Session : public HttpServer::Impl::Closable,
   void Reject(int status, const std::string& detail) {
     keep_alive_ = false;
     head_ = false;
+    linger_ = true;
     Write(HttpResponse::Problem(status, detail));
   }
 
@@ -257,8 +258,25 @@ class HttpServer::Impl::Session : public HttpServer::Impl::Closable,
     file_res_.reset();
     string_res_.reset();
     if (ec) return Finish("write", ec);
+    if (linger_) return Linger();
     if (!keep_alive_) return Finish("write", {});
     Read();
+  }
+
+  // After refusing a request that was not read whole: stop sending, then
+  // read and drop what the client still sends (briefly, boundedly), so that
+  // closing does not reset the connection before the client reads the
+  // error response.
+  void Linger() {
+    beast::error_code ignored;
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Lowest().expires_after(std::chrono::seconds(1));
+    auto self = this->shared_from_this();
+    Lowest().async_read_some(asio::buffer(drain_), [self](beast::error_code ec, size_t n) {
+      self->drained_ += n;
+      if (ec || self->drained_ > (4u << 20)) return self->Finish("linger", {});
+      self->Linger();
+    });
   }
 
   void Finish(const char* what, beast::error_code ec) {
@@ -282,6 +300,9 @@ class HttpServer::Impl::Session : public HttpServer::Impl::Closable,
   std::optional<http::response_serializer<http::string_body>> serializer_;
   bool keep_alive_ = false;
   bool head_ = false;
+  bool linger_ = false;
+  size_t drained_ = 0;
+  char drain_[16 * 1024];
 };
 
 Status HttpServer::Impl::Start() {

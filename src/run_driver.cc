@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "run_metrics.h"
+
 namespace dwfs {
 
 RunDriver::RunDriver(boost::asio::io_context& io, TaskExecutor& executor, TaskPreparer& preparer,
@@ -87,6 +89,7 @@ void RunDriver::Pump() {
     }
   }
   ArmRetryTimer();
+  if (metrics_) RecordDriverLoad(*metrics_, *this);
   pumping_ = false;
 }
 

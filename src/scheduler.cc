@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "dwfs/dwfs_metrics.h"
 #include "run_loader.h"
 #include "run_recorder.h"
 
@@ -77,6 +78,8 @@ void Scheduler::PostLoop() {
 void Scheduler::RunOnce() {
   loop_posted_ = false;
   if (stopping_ || finished_) return;
+  std::optional<DwfsMetrics::TimePoint> started;
+  if (options_.metrics) started = options_.metrics->now();
   Instant now = clock_.Now();
   variables_fresh_ = false;
   if (folder_dirty_) ReloadFolder(now);
@@ -95,6 +98,14 @@ void Scheduler::RunOnce() {
   }
   driver_.Pump();
   ArmTimer(next_due);
+  if (started) {
+    options_.metrics->scheduler_loop_duration.Observe(options_.metrics->SecondsSince(*started));
+    CountRuns();
+  }
+}
+
+void Scheduler::CountRuns() {
+  if (options_.metrics) options_.metrics->dag_runs_running.Set(double(plans_.size()));
 }
 
 void Scheduler::ArmTimer(std::optional<Instant> next_due) {
@@ -258,6 +269,7 @@ void Scheduler::RunRecorded(const std::string& dag_id, const std::string& run_id
   log_.info("run {} of DAG {} {}", run_id, dag_id, RunStateName(it->second->state()));
   driver_.Remove(it->second.get());
   plans_.erase(it);
+  CountRuns();
   recheck_.insert(dag_id);
   if (!options_.num_loops || loops_ < *options_.num_loops) PostLoop();
 }
@@ -268,6 +280,7 @@ void Scheduler::RunLost(const std::string& dag_id, const std::string& run_id) {
   log_.warn("run {} of DAG {} is driven by another scheduler now (adopted or cleared): letting go", run_id, dag_id);
   driver_.Remove(it->second.get());
   plans_.erase(it);
+  CountRuns();
 }
 
 void Scheduler::Shutdown(std::function<void()> done) {

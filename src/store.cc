@@ -3,9 +3,11 @@
 // instances are in store_runs.cc. See store.h for the contracts.
 #include "dwfs/store.h"
 
+#include <cctype>
 #include <utility>
 
 #include "dwfs/dag_loader.h"
+#include "dwfs/dwfs_metrics.h"
 #include "dwfs/migrations.h"
 #include "store_internal.h"
 
@@ -118,13 +120,22 @@ std::optional<int64_t> OptInt(const pqxx::field& f) {
 
 std::string Text(const pqxx::field& f) { return f.is_null() ? std::string() : f.as<std::string>(); }
 
+Status PgStore::Failed(const char* operation, const char* kind, Status st) {
+  if (metrics_ != nullptr) {
+    std::string label = operation;  // "sync DAG" -> "sync_dag"
+    for (char& c : label) c = c == ' ' ? '_' : char(std::tolower(static_cast<unsigned char>(c)));
+    metrics_->database_errors.WithLabels({label, kind}).Increment();
+  }
+  return st;
+}
+
 Status PgStore::Transact(const char* operation, const Body& body) {
   const std::string op = std::string("store: ") + operation + ": ";
   for (int attempt = 0;; ++attempt) {
     try {
       if (conn_ == nullptr) {
         Status st = Connect(url_, &conn_);
-        if (!st.ok()) return Status::IOError(op + st.message());
+        if (!st.ok()) return Failed(operation, "connection", Status::IOError(op + st.message()));
       }
       pqxx::work tx(*conn_);
       Status st = body(tx);
@@ -134,19 +145,21 @@ Status PgStore::Transact(const char* operation, const Body& body) {
     } catch (const pqxx::broken_connection& e) {
       conn_.reset();
       if (attempt == 0) continue;
-      return Status::IOError(op + "connection lost: " + MaskUrlSecrets(OneLine(e.what()), url_));
+      return Failed(operation, "connection",
+                    Status::IOError(op + "connection lost: " + MaskUrlSecrets(OneLine(e.what()), url_)));
     } catch (const pqxx::in_doubt_error& e) {
       conn_.reset();
-      return Status::IOError(op + "connection lost during commit (outcome unknown): " +
-                             MaskUrlSecrets(OneLine(e.what()), url_));
+      return Failed(operation, "connection",
+                    Status::IOError(op + "connection lost during commit (outcome unknown): " +
+                                    MaskUrlSecrets(OneLine(e.what()), url_)));
     } catch (const pqxx::unique_violation& e) {
       return Status::AlreadyExists(op + OneLine(e.what()));
     } catch (const pqxx::foreign_key_violation& e) {
       return Status::NotFound(op + OneLine(e.what()));
     } catch (const pqxx::sql_error& e) {
-      return Status::Internal(op + OneLine(e.what()));
+      return Failed(operation, "query", Status::Internal(op + OneLine(e.what())));
     } catch (const std::exception& e) {
-      return Status::Internal(op + MaskUrlSecrets(OneLine(e.what()), url_));
+      return Failed(operation, "query", Status::Internal(op + MaskUrlSecrets(OneLine(e.what()), url_)));
     }
   }
 }

@@ -99,6 +99,8 @@ class PgStore : public Store {
  public:
   PgStore(std::string url, std::unique_ptr<pqxx::connection> conn) : url_(std::move(url)), conn_(std::move(conn)) {}
 
+  void set_metrics(DwfsMetrics* metrics) override { metrics_ = metrics; }
+
   Status SyncDag(const Dag& dag, const std::string& source, bool paused_at_creation, Instant now,
                  bool* changed) override;
   Status DeactivateMissing(const std::set<std::string>& present) override;
@@ -167,9 +169,12 @@ class PgStore : public Store {
   // their outputs first. Database errors become a Status naming
   // `operation` ("store: <operation>: <server message>").
   Status Transact(const char* operation, const Body& body);
+  // Counts a failed transaction in metrics_ (when set); returns `st`.
+  Status Failed(const char* operation, const char* kind, Status st);
 
   std::string url_;  // holds the password: never in a message
   std::unique_ptr<pqxx::connection> conn_;  // null after a failed reconnect
+  DwfsMetrics* metrics_ = nullptr;
 };
 
 }  // namespace dwfs::store_internal

@@ -12,6 +12,7 @@
 
 #include "api_thread.h"
 #include "dwfs/dag_loader.h"
+#include "dwfs/dwfs_metrics.h"
 #include "dwfs/password.h"
 #include "dwfs/store.h"
 #include "http_test_client.h"
@@ -75,7 +76,7 @@ class ApiServerTest : public ::testing::Test {
     o.http.request_timeout = std::chrono::milliseconds(500);
     o.database_url = db_.url();
     o.worker_threads = 2;
-    o.metrics = [] { return std::string("# TYPE dwfs_test gauge\ndwfs_test 1\n"); };
+    o.metrics = &metrics_;
     api_.reset();
     api_ = std::make_unique<ApiThread>(o, clock_, *log_);
     Status st = api_->Start();
@@ -127,6 +128,8 @@ class ApiServerTest : public ::testing::Test {
   FakeClock clock_{Instant()};
   std::ostringstream log_text_;
   std::shared_ptr<spdlog::logger> log_;
+  MetricsRegistry registry_;
+  DwfsMetrics metrics_{registry_};
   std::unique_ptr<ApiThread> api_;
   uint16_t port_ = 0;
 };
@@ -519,11 +522,19 @@ TEST_F(ApiServerTest, ImportErrorsVariablesConnections) {
   EXPECT_EQ(GetAs("viewer", "/api/v1/connections/none").status, 404);
 }
 
-TEST_F(ApiServerTest, MetricsForViewers) {
+TEST_F(ApiServerTest, MetricsForViewersCountRequests) {
+  EXPECT_EQ(GetAs("viewer", "/api/v1/dags").status, 200);
+  EXPECT_EQ(GetAs("viewer", "/api/v1/dags").status, 200);
+  EXPECT_EQ(GetAs("viewer", "/api/v1/dags/nope").status, 404);
+  EXPECT_EQ(GetAs("", "/metrics").status, 401);  // counted too
   HttpResult m = GetAs("viewer", "/metrics");
   ASSERT_EQ(m.status, 200);
-  EXPECT_EQ(m.body, "# TYPE dwfs_test gauge\ndwfs_test 1\n");
   EXPECT_EQ(m.Header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(m.body.find("dwfs_api_requests_total{method=\"GET\",status=\"200\"} 2\n"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("dwfs_api_requests_total{method=\"GET\",status=\"404\"} 1\n"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("dwfs_api_requests_total{method=\"GET\",status=\"401\"} 1\n"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("dwfs_api_request_duration_seconds_count 4\n"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("dwfs_build_info{version=\""), std::string::npos);
 }
 
 TEST_F(ApiServerTest, UnknownPathsMethodsAndMalformedRequests) {

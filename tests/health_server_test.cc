@@ -99,9 +99,11 @@ Reply Fetch(uint16_t port, http::verb verb, const std::string& target) {
 
 class HealthServerTest : public ::testing::Test {
  protected:
-  void StartServer(milliseconds read_timeout = std::chrono::seconds(5)) {
+  void StartServer(milliseconds read_timeout = std::chrono::seconds(5),
+                   std::function<std::string()> metrics = nullptr) {
     server_ = std::make_unique<HealthServer>(
         io_, "127.0.0.1", 0, [this] { return report_; }, nullptr, read_timeout);
+    if (metrics) server_->ServeMetrics(std::move(metrics));
     Status st = server_->Start();
     ASSERT_TRUE(st.ok()) << st.ToString();
     ASSERT_NE(server_->port(), 0);
@@ -125,6 +127,22 @@ class HealthServerTest : public ::testing::Test {
   HealthReport report_;
   std::unique_ptr<HealthServer> server_;
 };
+
+TEST_F(HealthServerTest, MetricsWhenAsked) {
+  int renders = 0;
+  StartServer(std::chrono::seconds(5), [&] { return "dwfs_x " + std::to_string(++renders) + "\n"; });
+  Reply r = Get(http::verb::get, "/metrics");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(r.body, "dwfs_x 1\n");
+  EXPECT_EQ(Get(http::verb::get, "/metrics").body, "dwfs_x 2\n");  // rendered per request
+  EXPECT_EQ(Get(http::verb::post, "/metrics").status, 404);
+}
+
+TEST_F(HealthServerTest, NoMetricsUnlessAsked) {
+  StartServer();
+  EXPECT_EQ(Get(http::verb::get, "/metrics").status, 404);
+}
 
 TEST_F(HealthServerTest, HealthyIs200WithBody) {
   report_.healthy = true;

@@ -29,6 +29,8 @@
 #include "dwfs/scheduler.h"
 #include "dwfs/store.h"
 #include "engine.h"
+#include "observer_tee.h"
+#include "run_metrics.h"
 #include "run_recorder.h"
 #include "test_database.h"
 #include "test_util.h"
@@ -88,11 +90,13 @@ inline bool StepUntil(boost::asio::io_context& io, const std::function<void()>& 
 }
 
 // One complete `dwfs scheduler` in process: the wiring of cli_scheduler.cc.
-// Everything runs on the caller's thread through io().
+// Everything runs on the caller's thread through io(). With `metrics`, it is
+// wired as in cli_scheduler.cc (stores, driver, observer, registry, scheduler).
 class Harness {
  public:
   Harness(const std::string& db_url, const std::string& dags_folder, const std::string& log_folder,
-          const Clock& clock, const std::string& hostname, int max_dagruns_per_loop = 10)
+          const Clock& clock, const std::string& hostname, int max_dagruns_per_loop = 10,
+          DwfsMetrics* metrics = nullptr)
       : log_(QuietLogger()) {
     config_.database.url = db_url;
     config_.core.dags_folder = dags_folder;
@@ -102,6 +106,8 @@ class Harness {
     std::unique_ptr<Store> recorder_store;
     ok_ = ok_ && Store::Open(db_url, &recorder_store).ok();
     if (!ok_) return;
+    store_->set_metrics(metrics);
+    recorder_store->set_metrics(metrics);
     connections_ = std::make_unique<StoreConnectionSource>(store_.get());
     EngineOptions eo;
     eo.log_folder = log_folder;
@@ -113,9 +119,17 @@ class Harness {
     ro.hostname = hostname;
     ro.log_folder = log_folder;
     recorder_ = std::make_unique<RunRecorder>(engine_->io(), std::move(recorder_store), clock, ro, *log_);
+    RunObserver* observer = recorder_.get();
+    if (metrics) {
+      run_metrics_ = std::make_unique<RunMetricsObserver>(*metrics);
+      tee_ = std::make_unique<ObserverTee>(std::vector<RunObserver*>{recorder_.get(), run_metrics_.get()});
+      observer = tee_.get();
+    }
     driver_ = std::make_unique<RunDriver>(engine_->io(), engine_->executor(), engine_->preparer(), clock,
-                                          engine_->slots(), recorder_.get());
-    registry_ = std::make_unique<DagRegistry>(*store_, dags_folder, DagDefaults::FromConfig(config_), false);
+                                          engine_->slots(), observer);
+    driver_->set_metrics(metrics);
+    registry_ =
+        std::make_unique<DagRegistry>(*store_, dags_folder, DagDefaults::FromConfig(config_), false, metrics);
     SchedulerOptions so;
     so.hostname = hostname;
     so.pid = int(::getpid());
@@ -123,6 +137,7 @@ class Harness {
     so.zombie_threshold = config_.scheduler.zombie_threshold;
     so.max_dagruns_per_loop = max_dagruns_per_loop;
     so.graceful_shutdown_timeout = Seconds(5);
+    so.metrics = metrics;
     scheduler_ = std::make_unique<Scheduler>(engine_->io(), *store_, *registry_, *driver_, *recorder_, clock, so,
                                              *log_, &variables_);
     recorder_->set_on_lost([this](const std::string& d, const std::string& r) { scheduler_->RunLost(d, r); });
@@ -160,6 +175,8 @@ class Harness {
   std::map<std::string, std::string> variables_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<RunRecorder> recorder_;
+  std::unique_ptr<RunMetricsObserver> run_metrics_;
+  std::unique_ptr<ObserverTee> tee_;
   std::unique_ptr<RunDriver> driver_;
   std::unique_ptr<DagRegistry> registry_;
   std::unique_ptr<Scheduler> scheduler_;
@@ -180,9 +197,11 @@ class SchedulerTest : public ::testing::Test {
   std::string LogFolder() const { return dags_.path() + "/logs"; }
   std::string WriteDag(const std::string& file, const std::string& yaml) { return dags_.Write("dags/" + file, yaml); }
 
-  std::unique_ptr<Harness> MakeHarness(const std::string& hostname = "host-a", int max_dagruns_per_loop = 10) {
+  std::unique_ptr<Harness> MakeHarness(const std::string& hostname = "host-a", int max_dagruns_per_loop = 10,
+                                       DwfsMetrics* metrics = nullptr) {
     std::filesystem::create_directories(DagsFolder());
-    auto h = std::make_unique<Harness>(db_.url(), DagsFolder(), LogFolder(), clock_, hostname, max_dagruns_per_loop);
+    auto h = std::make_unique<Harness>(db_.url(), DagsFolder(), LogFolder(), clock_, hostname, max_dagruns_per_loop,
+                                       metrics);
     EXPECT_TRUE(h->ok());
     return h;
   }

@@ -32,6 +32,7 @@
 
 #include "dwfs/clock.h"
 #include "dwfs/dag_loader.h"
+#include "dwfs/dwfs_metrics.h"
 #include "dwfs/http_server.h"
 #include "dwfs/status.h"
 
@@ -50,8 +51,11 @@ struct ApiServerOptions {
   DagDefaults dag_defaults;
   // A scheduler whose latest heartbeat is older than this is unhealthy.
   Seconds scheduler_health_threshold{30};
-  // GET /metrics text (Prometheus); null -> /metrics is 404.
-  std::function<std::string()> metrics;
+  // This process's metrics: API requests are counted there and GET
+  // /metrics renders them (with the scheduler's, when it shares the
+  // registry, as in standalone). Null: /metrics is 404. Must outlive the
+  // server.
+  DwfsMetrics* metrics = nullptr;
   // Largest page a list endpoint returns (`limit` is capped to it).
   int max_page_limit = 1000;
 };

@@ -25,6 +25,8 @@
 
 namespace dwfs {
 
+struct DwfsMetrics;
+
 struct RegistryChange {
   std::vector<std::string> changed;  // new or changed definitions
   std::vector<std::string> removed;  // no longer defined by any file
@@ -32,7 +34,10 @@ struct RegistryChange {
 
 class DagRegistry {
  public:
-  DagRegistry(Store& store, std::string dags_folder, DagDefaults defaults, bool paused_at_creation);
+  // `metrics` (may be null; must outlive the registry) gets each folder
+  // parse's duration and the number of import errors.
+  DagRegistry(Store& store, std::string dags_folder, DagDefaults defaults, bool paused_at_creation,
+              DwfsMetrics* metrics = nullptr);
 
   // Loads the folder and syncs the store. On a store error, the in-memory
   // view is still updated and the error returned (the next Reload retries
@@ -54,6 +59,7 @@ class DagRegistry {
   std::string folder_;
   DagDefaults defaults_;
   bool paused_at_creation_;
+  DwfsMetrics* metrics_;
   std::map<std::string, std::shared_ptr<const Dag>> dags_;
   std::map<std::string, std::string> synced_hash_;  // dag_id -> hash written to the store
   std::vector<ImportError> errors_;

@@ -2,6 +2,7 @@
 // (scheduler.health_check_port), for load balancers, systemd-less
 // supervisors and `curl`. Boost.Beast over the scheduler's io_context.
 //
+// GET /metrics -> the Prometheus text, when ServeMetrics was called.
 // GET /health -> 200 when the probe says healthy, 503 otherwise, with
 // Content-Type application/json and the probe's body. HEAD /health is
 // answered like GET without the body. Another method on /health -> 405 with
@@ -58,6 +59,9 @@ class HealthServer {
   HealthServer(const HealthServer&) = delete;
   HealthServer& operator=(const HealthServer&) = delete;
 
+  // Also serve GET /metrics (Prometheus text from `render`, called on the
+  // io_context thread). Call before Start().
+  void ServeMetrics(std::function<std::string()> render);
   // Binds and listens, then accepts on the io_context. IOError naming
   // host:port when the address cannot be resolved or bound (port in use,
   // permission denied); FailedPrecondition when already started.

@@ -24,6 +24,8 @@
 
 namespace dwfs {
 
+struct DwfsMetrics;
+
 // Turns a task instance into a fully rendered request (templates, env, log
 // path). A failed Prepare fails that try with the returned message (e.g. an
 // unknown template variable) without running anything.
@@ -76,6 +78,10 @@ class RunDriver {
   // running tries, if any, still report, to no plan's effect but their slot.
   void Remove(const RunPlan* plan);
 
+  // After every Pump, sets the executor gauges of `metrics` (queued and
+  // running tasks). Null (the default): none. Must outlive the driver.
+  void set_metrics(DwfsMetrics* metrics) { metrics_ = metrics; }
+
   bool stopping() const { return stopping_; }
   bool draining() const { return draining_; }
   // Nothing running and every plan finished (or stopped/draining with
@@ -98,6 +104,7 @@ class RunDriver {
   const Clock& clock_;
   SlotTracker& slots_;
   RunObserver* observer_;
+  DwfsMetrics* metrics_ = nullptr;
   std::vector<std::shared_ptr<RunPlan>> plans_;
   std::vector<bool> reported_finished_;
   boost::asio::steady_timer retry_timer_;

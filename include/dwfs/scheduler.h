@@ -48,6 +48,7 @@ class logger;
 
 namespace dwfs {
 
+struct DwfsMetrics;
 class RunRecorder;
 
 struct SchedulerOptions {
@@ -60,6 +61,9 @@ struct SchedulerOptions {
   // -n: after this many loops, create no more runs; exit once the loaded
   // runs are finished. None: run until Shutdown.
   std::optional<int> num_loops;
+  // Loop durations and the number of runs driven go here; null: none. Must
+  // outlive the scheduler.
+  DwfsMetrics* metrics = nullptr;
 };
 
 class Scheduler {
@@ -103,6 +107,9 @@ class Scheduler {
   std::optional<Instant> last_heartbeat() const { return last_heartbeat_; }
   bool database_ok() const { return database_ok_; }
   size_t active_runs() const { return plans_.size(); }
+  // SchedulerOptions::metrics (may be null): for GET /metrics,
+  // metrics()->Render().
+  DwfsMetrics* metrics() const { return options_.metrics; }
 
  private:
   using RunKey = std::pair<std::string, std::string>;
@@ -118,6 +125,7 @@ class Scheduler {
   void Note(const Status& st, const char* what);
   void CompleteShutdown();
   void PostLoop();
+  void CountRuns();  // the runs-driven gauge
 
   boost::asio::io_context& io_;
   Store& store_;

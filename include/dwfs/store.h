@@ -134,6 +134,8 @@ struct StoreBatch {
   std::vector<RunRecord> runs;                // state/start/end updated (not created)
 };
 
+struct DwfsMetrics;
+
 class Store {
  public:
   // Connects to `url` and checks that the schema is at this binary's version
@@ -141,6 +143,12 @@ class Store {
   // run dwfs db migrate" otherwise).
   static Status Open(const std::string& url, std::unique_ptr<Store>* out);
   virtual ~Store() = default;
+
+  // From now on, every method whose transaction fails with a connection or
+  // database error (IOError, Internal; not NotFound or AlreadyExists)
+  // counts one in metrics->database_errors{operation, kind}. Null: none.
+  // `metrics` must outlive the store; call before using the store.
+  virtual void set_metrics(DwfsMetrics* metrics) = 0;
 
   // --- DAGs ---
   // Inserts or updates the DAG's row from a successful load (marks it
