@@ -216,30 +216,29 @@ void MetricsRegistry::Check(const std::string& name, const std::vector<std::stri
       Misuse("invalid label name '" + l + "' of " + name);
     }
   }
-  std::shared_lock lock(mu_);
+}
+
+template <typename T>
+Family<T>& MetricsRegistry::Register(std::unique_ptr<Family<T>> family) {
+  Family<T>& ref = *family;
+  std::unique_lock lock(mu_);
   for (const auto& f : families_) {
-    if (f->name() == name) Misuse("metric " + name + " registered twice");
+    if (f->name() == family->name()) Misuse("metric " + f->name() + " registered twice");
   }
+  families_.push_back(std::move(family));
+  return ref;
 }
 
 Family<Counter>& MetricsRegistry::AddCounter(const std::string& name, const std::string& help,
                                              std::vector<std::string> label_names) {
   Check(name, label_names, false);
-  auto f = std::make_unique<Family<Counter>>(name, help, MetricType::kCounter, std::move(label_names));
-  Family<Counter>& ref = *f;
-  std::unique_lock lock(mu_);
-  families_.push_back(std::move(f));
-  return ref;
+  return Register(std::make_unique<Family<Counter>>(name, help, MetricType::kCounter, std::move(label_names)));
 }
 
 Family<Gauge>& MetricsRegistry::AddGauge(const std::string& name, const std::string& help,
                                          std::vector<std::string> label_names) {
   Check(name, label_names, false);
-  auto f = std::make_unique<Family<Gauge>>(name, help, MetricType::kGauge, std::move(label_names));
-  Family<Gauge>& ref = *f;
-  std::unique_lock lock(mu_);
-  families_.push_back(std::move(f));
-  return ref;
+  return Register(std::make_unique<Family<Gauge>>(name, help, MetricType::kGauge, std::move(label_names)));
 }
 
 Family<Histogram>& MetricsRegistry::AddHistogram(const std::string& name, const std::string& help,
@@ -250,12 +249,8 @@ Family<Histogram>& MetricsRegistry::AddHistogram(const std::string& name, const 
       Misuse("bucket bounds of " + name + " must be finite and strictly increasing");
     }
   }
-  auto f = std::make_unique<Family<Histogram>>(name, help, MetricType::kHistogram, std::move(label_names),
-                                               std::move(bounds));
-  Family<Histogram>& ref = *f;
-  std::unique_lock lock(mu_);
-  families_.push_back(std::move(f));
-  return ref;
+  return Register(std::make_unique<Family<Histogram>>(name, help, MetricType::kHistogram, std::move(label_names),
+                                                      std::move(bounds)));
 }
 
 std::string MetricsRegistry::RenderPrometheus() const {

@@ -138,6 +138,15 @@ TEST(MetricsTest, WrongNumberOfLabelValuesIsPadded) {
   EXPECT_EQ(f.WithLabels({"1", ""}).value(), 2);
 }
 
+TEST(MetricsDeathTest, MisuseAtRegistrationAborts) {
+  MetricsRegistry r;
+  r.AddGauge("dwfs_once", "Once.");
+  EXPECT_DEATH(r.AddCounter("dwfs_once", "Twice."), "dwfs_once registered twice");
+  EXPECT_DEATH(r.AddCounter("dwfs bad", "Bad."), "invalid metric name");
+  EXPECT_DEATH(r.AddHistogram("dwfs_h", "H.", {1}, {"le"}), "invalid label name 'le'");
+  EXPECT_DEATH(r.AddHistogram("dwfs_h", "H.", {2, 1}), "strictly increasing");
+}
+
 TEST(MetricsTest, RoundTripThroughTheParser) {
   MetricsRegistry r;
   r.AddCounter("dwfs_a_total", "A.", {"state"}).WithLabels({"success"}).Increment(7);

@@ -166,7 +166,11 @@ class MetricsRegistry {
   std::string RenderPrometheus() const;
 
  private:
+  // Aborts on an invalid name or label name.
   void Check(const std::string& name, const std::vector<std::string>& label_names, bool histogram) const;
+  // Adds `family`; aborts when its name is taken.
+  template <typename T>
+  Family<T>& Register(std::unique_ptr<Family<T>> family);
 
   mutable std::shared_mutex mu_;
   std::vector<std::unique_ptr<FamilyBase>> families_;  // GUARDED_BY(mu_)
