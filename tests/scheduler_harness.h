@@ -114,7 +114,7 @@ class Harness {
     ro.log_folder = log_folder;
     recorder_ = std::make_unique<RunRecorder>(engine_->io(), std::move(recorder_store), clock, ro, *log_);
     driver_ = std::make_unique<RunDriver>(engine_->io(), engine_->executor(), engine_->preparer(), clock,
-                                          engine_->slots(), recorder_.get());
+                                          engine_->slots(), recorder_.get(), &engine_->webhooks());
     registry_ = std::make_unique<DagRegistry>(*store_, dags_folder, DagDefaults::FromConfig(config_), false);
     SchedulerOptions so;
     so.hostname = hostname;
