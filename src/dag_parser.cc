@@ -308,7 +308,7 @@ WebhookSpec ParseWebhook(const Ctx& c, const YamlNode& n, const std::string& key
        }},
       {"retries", [&](const YamlNode& v, const std::string& k) { w.retries = Int(c, v, key + "." + k, 0, 100); }},
   });
-  if (!has_url) c.Fail(n, key + ": webhook: missing required key 'url'");
+  if (!has_url) c.Fail(n, key + ": missing required key 'url'");
   return w;
 }
 
