@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli_test_util.h"
 #include "dwfs/dag_loader.h"
 #include "dwfs/json.h"
 #include "engine.h"
@@ -207,6 +208,31 @@ TEST_F(WebhookCallbackTest, UnrenderableWebhookIsLoggedAndNotSent) {
                      "on_failure_callback.webhook.body"),
             std::string::npos)
       << log;
+}
+
+// dags test records nothing but runs every callback, and its exit waits for
+// the webhooks being sent (up to the sender's grace).
+TEST_F(WebhookCallbackTest, DagsTestSendsWebhooksBeforeItExits) {
+  TempDir dags, home;
+  dags.Write("n.yaml", "dag_id: n\n"
+                       "on_run_failure_callback: {webhook: {url: " + Url("/run-failed") + "}}\n"
+                       "tasks:\n"
+                       "  - task_id: boom\n"
+                       "    bash_command: 'exit 4'\n"
+                       "    on_failure_callback:\n"
+                       "      webhook: {url: " + Url("/failed") + ", body: '{\"t\": \"{{ task_id }}\"}'}\n");
+  CliResult r = RunCliForTest({"dags", "test", "n", "2026-01-05"}, {{"DWFS_HOME", home.path()},
+                                                                    {"DWFS__CORE__DAGS_FOLDER", dags.path()},
+                                                                    {"PATH", "/usr/bin:/bin"}});
+  EXPECT_EQ(r.code, 1) << r.err;
+  std::vector<RecordedRequest> got = listener_.requests();  // delivered before the command returned
+  ASSERT_EQ(got.size(), 2u) << r.err;
+  std::sort(got.begin(), got.end(), [](const auto& a, const auto& b) { return a.target < b.target; });
+  EXPECT_EQ(got[0].target, "/failed");
+  EXPECT_EQ(got[0].body, R"({"t": "boom"})");
+  EXPECT_EQ(got[1].target, "/run-failed");
+  EXPECT_NE(SlackText(got[1]).find("dwfs: run manual__2026-01-05T00:00:00+00:00 of DAG n failed"), std::string::npos)
+      << got[1].body;
 }
 
 }  // namespace
