@@ -166,6 +166,10 @@ class WebhookSender::Impl {
     boost::system::error_code ec;
     tls_.set_default_verify_paths(ec);
     if (ec) log_->warn("webhooks: cannot load the system's CA certificates: {}", ec.message());
+    if (!options_.extra_ca_file.empty()) {
+      tls_.load_verify_file(options_.extra_ca_file, ec);
+      if (ec) log_->warn("webhooks: cannot load CA certificates from {}: {}", options_.extra_ca_file, ec.message());
+    }
     tls_.set_verify_mode(ssl::verify_peer);
     thread_ = std::thread([this] { io_.run(); });
   }

@@ -4,12 +4,21 @@
 #include "dwfs/webhook_sender.h"
 
 #include <gtest/gtest.h>
+#include <openssl/ssl.h>
 #include <spdlog/logger.h>
 #include <spdlog/sinks/ostream_sink.h>
+#include <sys/socket.h>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
+#include <cstdlib>
 #include <sstream>
 
 #include "http_listener.h"
+#include "test_util.h"
 
 namespace dwfs {
 namespace {
@@ -235,6 +244,108 @@ TEST_F(WebhookSenderTest, BadUrlIsDroppedWithoutQuotingIt) {
             1)
       << log_.text();
   EXPECT_EQ(log_.text().find("SECRETPATH"), std::string::npos);
+}
+
+// A TLS server on 127.0.0.1 with a self-signed certificate for
+// "localhost" (made by the openssl command): records the SNI name and target
+// of each request and answers 200; counts failed handshakes.
+class TlsServer {
+ public:
+  explicit TlsServer(const std::string& dir) : cert_(dir + "/cert.pem") {
+    std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost "
+                      "-addext subjectAltName=DNS:localhost -keyout " + dir + "/key.pem -out " + cert_ +
+                      " >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) != 0) return;
+    ctx_.use_certificate_chain_file(cert_);
+    ctx_.use_private_key_file(dir + "/key.pem", boost::asio::ssl::context::pem);
+    using tcp = boost::asio::ip::tcp;
+    acceptor_.open(tcp::v4());
+    acceptor_.bind(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+    acceptor_.listen();
+    port_ = acceptor_.local_endpoint().port();
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~TlsServer() {
+    if (!thread_.joinable()) return;
+    ::shutdown(acceptor_.native_handle(), SHUT_RDWR);  // wakes the blocking accept
+    thread_.join();
+  }
+  bool ok() const { return port_ != 0; }
+  int port() const { return port_; }
+  const std::string& cert() const { return cert_; }
+  std::vector<std::string> seen() {
+    std::lock_guard lock(mu_);
+    return seen_;
+  }
+
+ private:
+  void Serve() {
+    namespace http = boost::beast::http;
+    for (;;) {
+      boost::asio::ip::tcp::socket socket(io_);
+      boost::system::error_code ec;
+      acceptor_.accept(socket, ec);
+      if (ec) return;
+      boost::asio::ssl::stream<boost::asio::ip::tcp::socket> tls(std::move(socket), ctx_);
+      tls.handshake(boost::asio::ssl::stream_base::server, ec);
+      const char* sni = SSL_get_servername(tls.native_handle(), TLSEXT_NAMETYPE_host_name);
+      std::string line = std::string("sni=") + (sni ? sni : "(none)");
+      if (!ec) {
+        boost::beast::flat_buffer buffer;
+        http::request<http::string_body> req;
+        http::read(tls, buffer, req, ec);
+        line += " target=" + std::string(req.target());
+        http::response<http::string_body> res{http::status::ok, 11};
+        res.body() = "ok";
+        res.prepare_payload();
+        if (!ec) http::write(tls, res, ec);
+      } else {
+        line += " handshake failed";
+      }
+      std::lock_guard lock(mu_);
+      seen_.push_back(line);
+    }
+  }
+
+  std::string cert_;
+  boost::asio::io_context io_;
+  boost::asio::ssl::context ctx_{boost::asio::ssl::context::tls_server};
+  boost::asio::ip::tcp::acceptor acceptor_{io_};
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<std::string> seen_;
+};
+
+TEST_F(WebhookSenderTest, HttpsVerifiesTheCertificateAndSendsSni) {
+  TempDir dir;
+  TlsServer server(dir.path());
+  if (!server.ok()) GTEST_SKIP() << "no openssl command to make a certificate";
+  WebhookRequest r;
+  r.url = "https://localhost:" + std::to_string(server.port()) + "/secure?k=SECRET";
+  r.retries = 0;
+  r.label = "tls";
+  {
+    // The system's CAs do not know this certificate: refused, nothing sent.
+    WebhookSender sender(Options());
+    ASSERT_TRUE(sender.Send(r));
+    ASSERT_TRUE(sender.WaitIdle(milliseconds(30000)));
+    EXPECT_EQ(sender.stats().failed, 1u);
+    EXPECT_EQ(log_.Count("failed after 1 attempt(s): TLS handshake failed: certificate verify failed"), 1)
+        << log_.text();
+  }
+  {
+    // Trusted: delivered, with SNI.
+    WebhookSenderOptions o = Options();
+    o.extra_ca_file = server.cert();
+    WebhookSender sender(o);
+    ASSERT_TRUE(sender.Send(r));
+    ASSERT_TRUE(sender.WaitIdle(milliseconds(30000)));
+    EXPECT_EQ(sender.stats().delivered, 1u) << log_.text();
+  }
+  EXPECT_EQ(server.seen(), (std::vector<std::string>{"sni=localhost handshake failed",
+                                                     "sni=localhost target=/secure?k=SECRET"}));
+  EXPECT_EQ(log_.text().find("SECRET"), std::string::npos) << log_.text();
 }
 
 TEST(WebhookUrlTest, ParsesHostPortAndTarget) {

@@ -62,6 +62,9 @@ std::string RedactUrl(const std::string& url);
 struct WebhookSenderOptions {
   // Must outlive the sender; null: nothing is logged.
   spdlog::logger* log = nullptr;
+  // A PEM file of CA certificates trusted besides the system's (a private
+  // CA; tests). Empty: the system's only.
+  std::string extra_ca_file;
   std::chrono::milliseconds backoff_base{1000};
   std::chrono::milliseconds max_backoff{60000};
   size_t max_in_flight = 8;
