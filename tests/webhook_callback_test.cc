@@ -112,7 +112,7 @@ TEST_F(WebhookCallbackTest, FailureRetrySuccessAndRunCallbacksReachTheListener) 
   std::string text = SlackText(got[0]);
   EXPECT_EQ(text, ":x: dwfs: task flaky of DAG notify failed\nrun: " + run_id +
                       "\ntry: 2 of 2\nlogical date: 2026-01-01T00:00:00+00:00\nstate: failed\nlog: " +
-                      TaskLogPath(logs_.path(), "notify", run_id, "flaky", 2) + "\nreason: exit status 3");
+                      TaskLogPath(logs_.path(), "notify", run_id, "flaky", 2) + "\nreason: bash exit status 3");
 
   EXPECT_EQ(got[1].target, "/retry");
   EXPECT_EQ(got[1].headers["x-try"], "1");
@@ -120,7 +120,7 @@ TEST_F(WebhookCallbackTest, FailureRetrySuccessAndRunCallbacksReachTheListener) 
   EXPECT_EQ(SlackText(got[1]), ":warning: dwfs: task flaky of DAG notify failed, will be retried\nrun: " + run_id +
                                    "\ntry: 1 of 2\nlogical date: 2026-01-01T00:00:00+00:00\nstate: up_for_retry\nlog: " +
                                    TaskLogPath(logs_.path(), "notify", run_id, "flaky", 1) +
-                                   "\nreason: exit status 3");
+                                   "\nreason: bash exit status 3");
 
   EXPECT_EQ(got[2].target, "/run-failed?token=T");
   EXPECT_EQ(got[2].body, "{\"run\": \"" + run_id + "\", \"why\": \"run failed: flaky failed, after upstream_failed\", "
