@@ -132,7 +132,8 @@ Status DagsBackfill(CliContext& ctx, const BackfillArgs& a) {
   bool tty = &ctx.out() == &std::cout && ::isatty(STDOUT_FILENO);
   BackfillReporter reporter(ctx.out(), tty, *dag, [&] { return driver_ptr ? driver_ptr->running() : 0; });
   ObserverTee observers({&recorder, &reporter});
-  RunDriver driver(engine.io(), engine.executor(), engine.preparer(), ctx.clock(), engine.slots(), &observers);
+  RunDriver driver(engine.io(), engine.executor(), engine.preparer(), ctx.clock(), engine.slots(), &observers,
+                   &engine.webhooks());
   driver_ptr = &driver;
   Backfill backfill(engine.io(), *store, ctx.dag_bag().Shared(a.dag_id), driver, recorder, ctx.clock(), o, ctx.log(),
                     &reporter);

@@ -173,6 +173,7 @@ EngineOptions ForegroundEngine(CliContext& ctx, const std::string& log_folder) {
   EngineOptions o;
   o.log_folder = log_folder;
   o.process_env = ctx.env();
+  o.webhooks.log = &ctx.log();
   return o;
 }
 
@@ -210,13 +211,16 @@ Status TasksTest(CliContext& ctx, const std::string& dag_id, const std::string& 
       req->on_line = [this](std::string_view line) { out_ << line << "\n" << std::flush; };
       return Status::OK();
     }
-    bool PrepareFailureCallback(const RunPlan&, int, const std::string&, TaskRequest*) override { return false; }
+    // tasks test runs no callbacks.
+    bool PrepareCallback(const RunPlan&, CallbackEvent, int, const std::string&, PreparedCallback*) override {
+      return false;
+    }
 
    private:
     StandardPreparer& p_;
     std::ostream& out_;
   } streamer(engine.preparer(), ctx.out());
-  RunDriver driver(engine.io(), engine.executor(), streamer, ctx.clock(), engine.slots(), nullptr);
+  RunDriver driver(engine.io(), engine.executor(), streamer, ctx.clock(), engine.slots(), nullptr, nullptr);
   driver.Add(plan);
   engine.RunInForeground(driver, ctx.err());
   const TaskInstance& ti = plan->instance(index);
@@ -261,7 +265,8 @@ Status DagsTest(CliContext& ctx, const std::string& dag_id, const std::string& d
   ctx.out() << "dwfs: testing DAG " << dag_id << ", run " << info.run_id << " (data interval "
             << FormatIso(info.data_interval.start, dag->timezone) << " to "
             << FormatIso(info.data_interval.end, dag->timezone) << "), " << dag->tasks.size() << " tasks\n";
-  RunDriver driver(engine.io(), engine.executor(), engine.preparer(), ctx.clock(), engine.slots(), &console);
+  RunDriver driver(engine.io(), engine.executor(), engine.preparer(), ctx.clock(), engine.slots(), &console,
+                   &engine.webhooks());
   driver.Add(plan);
   engine.RunInForeground(driver, ctx.err());
   console.PrintSummary(*plan);

@@ -63,6 +63,7 @@ EngineOptions RecordingEngine(CliContext& ctx, const ConnectionSource* stored_co
   eo.process_env = ctx.env();
   eo.stored_connections = stored_connections;
   eo.variables = variables;
+  eo.webhooks.log = &ctx.log();
   return eo;
 }
 
@@ -96,7 +97,8 @@ Status RunScheduler(CliContext& ctx, std::optional<int> num_loops, DwfsMetrics* 
   RunRecorder recorder(engine.io(), std::move(recorder_store), clock, ro, log);
   RunMetricsObserver run_metrics(metrics);
   ObserverTee observers({&recorder, &run_metrics});
-  RunDriver driver(engine.io(), engine.executor(), engine.preparer(), clock, engine.slots(), &observers);
+  RunDriver driver(engine.io(), engine.executor(), engine.preparer(), clock, engine.slots(), &observers,
+                   &engine.webhooks());
   driver.set_metrics(&metrics);
   DagRegistry registry(*store, config.core.dags_folder, DagDefaults::FromConfig(config),
                        config.core.dags_are_paused_at_creation, &metrics);
@@ -256,7 +258,8 @@ Status TasksRun(CliContext& ctx, const std::string& dag_id, const std::string& t
   ro.log_folder = config.logging.base_log_folder;
   ro.record_run_state = false;
   RunRecorder recorder(engine.io(), std::move(recorder_store), ctx.clock(), ro, ctx.log());
-  RunDriver driver(engine.io(), engine.executor(), engine.preparer(), ctx.clock(), engine.slots(), &recorder);
+  RunDriver driver(engine.io(), engine.executor(), engine.preparer(), ctx.clock(), engine.slots(), &recorder,
+                   &engine.webhooks());
   driver.Add(plan);
   engine.RunInForeground(driver, ctx.err());
   if (!recorder.WaitWritten(std::chrono::seconds(30))) {

@@ -59,6 +59,49 @@ int Dag::TaskIndex(std::string_view task_id) const {
   return -1;
 }
 
+const char* CallbackKey(CallbackEvent event) {
+  switch (event) {
+    case CallbackEvent::kTaskFailure: return "on_failure_callback";
+    case CallbackEvent::kTaskRetry: return "on_retry_callback";
+    case CallbackEvent::kTaskSuccess: return "on_success_callback";
+    case CallbackEvent::kRunFailure: return "on_run_failure_callback";
+    case CallbackEvent::kRunSuccess: return "on_run_success_callback";
+  }
+  return "?";
+}
+
+bool IsRunEvent(CallbackEvent event) {
+  return event == CallbackEvent::kRunFailure || event == CallbackEvent::kRunSuccess;
+}
+
+const Callback* Dag::CallbackFor(CallbackEvent event, int task) const {
+  const Task* t = (task >= 0 && size_t(task) < tasks.size()) ? &tasks[size_t(task)] : nullptr;
+  const std::optional<Callback>* own = nullptr;
+  const std::optional<Callback>* dag = nullptr;
+  switch (event) {
+    case CallbackEvent::kTaskFailure:
+      own = t ? &t->on_failure_callback : nullptr;
+      dag = &on_failure_callback;
+      break;
+    case CallbackEvent::kTaskRetry:
+      own = t ? &t->on_retry_callback : nullptr;
+      dag = &on_retry_callback;
+      break;
+    case CallbackEvent::kTaskSuccess:
+      own = t ? &t->on_success_callback : nullptr;
+      dag = &on_success_callback;
+      break;
+    case CallbackEvent::kRunFailure:
+      dag = &on_run_failure_callback;
+      break;
+    case CallbackEvent::kRunSuccess:
+      dag = &on_run_success_callback;
+      break;
+  }
+  if (own && *own) return &**own;
+  return dag && *dag ? &**dag : nullptr;
+}
+
 namespace {
 
 // Adds to *keep every task reachable from a kept one, downstream or upstream.

@@ -247,15 +247,83 @@ void ForEachKey(const Ctx& c, const YamlNode& map, const std::string& what,
   }
 }
 
+// True for text that names an http or https URL with a host (a URL that is
+// a template is checked when it is sent instead). The URL is a secret: error
+// messages never quote it.
+bool PlausibleWebhookUrl(const std::string& url) {
+  if (url.find("{{") != std::string::npos) return true;
+  for (const char* scheme : {"http://", "https://"}) {
+    size_t n = std::char_traits<char>::length(scheme);
+    if (url.size() > n && url.compare(0, n, scheme) == 0 && url[n] != '/' && url[n] != '?' && url[n] != '#') {
+      return url.find_first_of(" \t\r\n") == std::string::npos;
+    }
+  }
+  return false;
+}
+
+WebhookSpec ParseWebhook(const Ctx& c, const YamlNode& n, const std::string& key) {
+  if (!n.IsMap()) c.Fail(n, key + ": expected a mapping with url (and optional headers, body, method, timeout, retries)");
+  WebhookSpec w;
+  bool has_url = false;
+  Ctx wc{c.prefix + key + ": "};
+  ForEachKey(wc, n, key, {
+      {"url",
+       [&](const YamlNode& v, const std::string& k) {
+         w.url = String(c, v, key + "." + k);
+         if (!PlausibleWebhookUrl(w.url)) c.Fail(v, key + ".url: expected an http:// or https:// URL with a host");
+         has_url = true;
+       }},
+      {"headers",
+       [&](const YamlNode& v, const std::string& k) {
+         if (v.IsNull()) return;
+         if (!v.IsMap()) c.Fail(v, key + "." + k + ": expected a mapping of Header-Name: value");
+         for (const YamlPair& kv : v.Pairs()) {
+           std::string name = Scalar(c, kv.first, key + ".headers name");
+           bool token = !name.empty() && name.size() <= 200;
+           for (char ch : name) {
+             if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_')) token = false;
+           }
+           if (!token) c.Fail(kv.first, key + ".headers: invalid header name " + Quote(name));
+           std::string value = kv.second.IsNull() ? "" : Scalar(c, kv.second, key + ".headers." + name);
+           if (value.find_first_of("\r\n") != std::string::npos) {
+             c.Fail(kv.second, key + ".headers." + name + ": a header value cannot contain a line break");
+           }
+           w.headers[name] = value;
+         }
+       }},
+      {"body", [&](const YamlNode& v, const std::string& k) { w.body = String(c, v, key + "." + k); }},
+      {"method",
+       [&](const YamlNode& v, const std::string& k) {
+         std::string m = String(c, v, key + "." + k);
+         std::transform(m.begin(), m.end(), m.begin(), [](unsigned char ch) { return char(std::toupper(ch)); });
+         if (m != "POST" && m != "PUT" && m != "PATCH" && m != "GET" && m != "DELETE") {
+           c.Fail(v, key + ".method: unsupported method " + Quote(m) + " (use POST, PUT, PATCH, GET or DELETE)");
+         }
+         w.method = m;
+       }},
+      {"timeout",
+       [&](const YamlNode& v, const std::string& k) {
+         w.timeout = Duration(c, v, key + "." + k);
+         if (w.timeout.count() == 0) c.Fail(v, key + ".timeout: must be longer than 0s");
+       }},
+      {"retries", [&](const YamlNode& v, const std::string& k) { w.retries = Int(c, v, key + "." + k, 0, 100); }},
+  });
+  if (!has_url) c.Fail(n, key + ": missing required key 'url'");
+  return w;
+}
+
 Callback ParseCallback(const Ctx& c, const YamlNode& n, const std::string& key) {
   if (n.IsScalar()) {
     if (n.Scalar().empty()) c.Fail(n, key + ": bash_command is required");
-    return Callback{std::string(n.Scalar())};
+    return Callback{std::string(n.Scalar()), std::nullopt};
   }
   Callback cb;
   Ctx kc{c.prefix + key + ": "};
-  ForEachKey(kc, n, key, {{"bash_command", [&](const YamlNode& v, const std::string& k) { cb.bash_command = String(c, v, key + "." + k); }}});
-  if (cb.bash_command.empty()) c.Fail(n, key + ": bash_command is required");
+  ForEachKey(kc, n, key,
+             {{"bash_command", [&](const YamlNode& v, const std::string& k) { cb.bash_command = String(c, v, key + "." + k); }},
+              {"webhook", [&](const YamlNode& v, const std::string& k) { cb.webhook = ParseWebhook(c, v, key + "." + k); }}});
+  if (!cb.bash_command.empty() && cb.webhook) c.Fail(n, key + ": give either bash_command or webhook, not both");
+  if (cb.bash_command.empty() && !cb.webhook) c.Fail(n, key + ": bash_command is required (or webhook)");
   return cb;
 }
 
@@ -287,6 +355,13 @@ struct TaskFieldSetter {
   const Ctx& c;
   Task* t;
   bool* exp_backoff_set;
+
+  // A task callback field; null clears a default.
+  FieldHandler CallbackField(std::optional<Callback> Task::*field) {
+    return [this, field](const YamlNode& v, const std::string& k) {
+      if (v.IsNull()) (t->*field).reset(); else t->*field = ParseCallback(c, v, k);
+    };
+  }
 
   // The handlers work on *t: re-point t to reuse them for another task.
   FieldHandlers Handlers() {
@@ -338,10 +413,9 @@ struct TaskFieldSetter {
         {"cwd", [this](const YamlNode& v, const std::string& k) { t->cwd = String(c, v, k); }},
         {"owner", [this](const YamlNode& v, const std::string& k) { t->owner = String(c, v, k); }},
         {"do_xcom_push", [this](const YamlNode& v, const std::string& k) { t->do_xcom_push = Bool(c, v, k); }},
-        {"on_failure_callback",
-         [this](const YamlNode& v, const std::string& k) {
-           if (v.IsNull()) t->on_failure_callback.reset(); else t->on_failure_callback = ParseCallback(c, v, k);
-         }},
+        {"on_failure_callback", CallbackField(&Task::on_failure_callback)},
+        {"on_retry_callback", CallbackField(&Task::on_retry_callback)},
+        {"on_success_callback", CallbackField(&Task::on_success_callback)},
         {"doc", [this](const YamlNode& v, const std::string& k) { t->doc = String(c, v, k); }},
     };
   }
@@ -477,6 +551,11 @@ Dag ParseDag(std::string_view text, const std::string& filepath, const DagDefaul
     Status s = Schedule::Parse(Scalar(c, v, k), &dag.schedule);
     if (!s.ok()) c.Fail(v, k + ": " + s.message());
   };
+  auto dag_callback = [&](std::optional<Callback> Dag::*field) -> FieldHandler {
+    return [&, field](const YamlNode& v, const std::string& k) {
+      if (!v.IsNull()) dag.*field = ParseCallback(c, v, k);
+    };
+  };
   ForEachKey(c, root, "the DAG", {
       {"dag_id", [](const YamlNode&, const std::string&) {}},
       {"timezone", [](const YamlNode&, const std::string&) {}},
@@ -508,8 +587,11 @@ Dag ParseDag(std::string_view text, const std::string& filepath, const DagDefaul
          handlers.push_back({"end_date", [&](const YamlNode& d, const std::string&) { default_end = d; }});
          ForEachKey(dc, v, k, handlers);
        }},
-      {"on_failure_callback",
-       [&](const YamlNode& v, const std::string& k) { if (!v.IsNull()) dag.on_failure_callback = ParseCallback(c, v, k); }},
+      {"on_failure_callback", dag_callback(&Dag::on_failure_callback)},
+      {"on_retry_callback", dag_callback(&Dag::on_retry_callback)},
+      {"on_success_callback", dag_callback(&Dag::on_success_callback)},
+      {"on_run_failure_callback", dag_callback(&Dag::on_run_failure_callback)},
+      {"on_run_success_callback", dag_callback(&Dag::on_run_success_callback)},
       {"tasks",
        [&](const YamlNode& v, const std::string&) {
          if (!v.IsSequence() || v.size() == 0) c.Fail(v, "tasks: expected a non-empty list of tasks");

@@ -34,7 +34,8 @@ Engine::Engine(const Config& config, EngineOptions options)
                   o.kill_grace = config.core.killed_task_cleanup_time;
                   return o;
                 }()),
-      slots_(config.core.parallelism, config.core.default_pool_slots) {}
+      slots_(config.core.parallelism, config.core.default_pool_slots),
+      webhooks_(options.webhooks) {}
 
 Engine::~Engine() = default;
 

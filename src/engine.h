@@ -1,6 +1,6 @@
 // Engine: the one wiring of the run engine's parts for a process — an
 // io_context, the local executor, the task preparer (templates, env,
-// connections, variables), global slots — shared by `tasks test`, `dags
+// connections, variables), global slots, the webhook sender — shared by `tasks test`, `dags
 // test`, `tasks run`, `dags backfill` and the scheduler, so that they all
 // run tasks the same way.
 //
@@ -21,6 +21,7 @@
 #include "dwfs/local_executor.h"
 #include "dwfs/run_driver.h"
 #include "dwfs/task_preparer.h"
+#include "dwfs/webhook_sender.h"
 
 namespace dwfs {
 
@@ -31,6 +32,8 @@ struct EngineOptions {
   const ConnectionSource* stored_connections = nullptr;
   // var.value.*; may be null.
   const std::map<std::string, std::string>* variables = nullptr;
+  // The webhook callbacks' sender (its log: where delivery failures go).
+  WebhookSenderOptions webhooks;
 };
 
 class Engine {
@@ -42,6 +45,8 @@ class Engine {
   StandardPreparer& preparer() { return preparer_; }
   LocalExecutor& executor() { return executor_; }
   SlotTracker& slots() { return slots_; }
+  // Stopped (with its grace for pending requests) when the engine goes.
+  WebhookSender& webhooks() { return webhooks_; }
 
   // Runs `driver` in the foreground until it is done. SIGINT/SIGTERM stop
   // it (running tries are terminated and marked); then interrupted() is
@@ -56,6 +61,7 @@ class Engine {
   StandardPreparer preparer_;
   LocalExecutor executor_;
   SlotTracker slots_;
+  WebhookSender webhooks_;
   bool interrupted_ = false;
 };
 

@@ -9,13 +9,14 @@
 namespace dwfs {
 
 RunDriver::RunDriver(boost::asio::io_context& io, TaskExecutor& executor, TaskPreparer& preparer,
-                     const Clock& clock, SlotTracker& slots, RunObserver* observer)
+                     const Clock& clock, SlotTracker& slots, RunObserver* observer, WebhookSender* webhooks)
     : io_(io),
       executor_(executor),
       preparer_(preparer),
       clock_(clock),
       slots_(slots),
       observer_(observer),
+      webhooks_(webhooks),
       retry_timer_(io) {}
 
 RunDriver::~RunDriver() = default;
@@ -85,6 +86,7 @@ void RunDriver::Pump() {
   for (size_t i = 0; i < plans_.size(); ++i) {
     if (!reported_finished_[i] && plans_[i]->finished()) {
       reported_finished_[i] = true;
+      RunFinishedCallback(*plans_[i]);
       if (observer_) observer_->OnRunFinished(*plans_[i]);
     }
   }
@@ -143,17 +145,46 @@ void RunDriver::OnResult(const std::shared_ptr<RunPlan>& plan, int task, TaskRes
     observer_->OnTaskState(*plan, task);
     observer_->OnTryFinished(*plan, task, result);
   }
-  if (failed_for_good) RunFailureCallback(*plan, task, result.outcome.reason);
+  TaskCallback(*plan, task, failed_for_good, result.outcome.reason);
   Pump();
 }
 
-void RunDriver::RunFailureCallback(const RunPlan& plan, int task, const std::string& reason) {
-  TaskRequest req;
-  if (!preparer_.PrepareFailureCallback(plan, task, reason, &req)) return;
-  req.key = next_key_++;
+void RunDriver::TaskCallback(const RunPlan& plan, int task, bool failed_for_good, const std::string& reason) {
+  TaskState state = plan.instance(task).state;
+  if (failed_for_good) {
+    FireCallback(plan, CallbackEvent::kTaskFailure, task, reason);
+  } else if (state == TaskState::kUpForRetry && !stopping_) {
+    // Not when this driver stops: the try was interrupted, not failed.
+    FireCallback(plan, CallbackEvent::kTaskRetry, task, reason);
+  } else if (state == TaskState::kSuccess) {
+    FireCallback(plan, CallbackEvent::kTaskSuccess, task, "");
+  }
+}
+
+void RunDriver::RunFinishedCallback(const RunPlan& plan) {
+  if (plan.state() == RunState::kSuccess) return FireCallback(plan, CallbackEvent::kRunSuccess, -1, "");
+  std::string failed;
+  for (size_t i = 0; i < plan.size(); ++i) {
+    TaskState s = plan.instance(int(i)).state;
+    if (s == TaskState::kFailed || s == TaskState::kUpstreamFailed) {
+      failed += (failed.empty() ? "" : ", ") + plan.dag().tasks[i].task_id + " " + TaskStateName(s);
+    }
+  }
+  FireCallback(plan, CallbackEvent::kRunFailure, -1, "run failed" + (failed.empty() ? "" : ": " + failed));
+}
+
+void RunDriver::FireCallback(const RunPlan& plan, CallbackEvent event, int task, const std::string& reason) {
+  PreparedCallback cb;
+  if (!preparer_.PrepareCallback(plan, event, task, reason, &cb)) return;
+  if (cb.kind == PreparedCallback::Kind::kWebhook) {
+    // Queued, never waited for; the sender logs its failures.
+    if (webhooks_) webhooks_->Send(std::move(cb.webhook));
+    return;
+  }
+  cb.process.key = next_key_++;
   ++callbacks_running_;
   // A failing callback is logged by the executor, never fatal.
-  executor_.Start(std::move(req), [this](TaskResult) {
+  executor_.Start(std::move(cb.process), [this](TaskResult) {
     --callbacks_running_;
     Pump();
   });

@@ -7,31 +7,6 @@ namespace dwfs {
 
 namespace {
 
-// A scope that adds a few names in front of another scope (`exception`).
-class ExtraScope : public TemplateScope {
- public:
-  ExtraScope(const TemplateScope& base, std::map<std::string, std::string> extra)
-      : base_(base), extra_(std::move(extra)) {}
-  std::optional<std::string> Lookup(std::string_view name) const override {
-    auto it = extra_.find(std::string(name));
-    if (it != extra_.end()) return it->second;
-    return base_.Lookup(name);
-  }
-  std::optional<std::string> XcomPull(std::string_view task_id) const override { return base_.XcomPull(task_id); }
-  Status Resolve(std::string_view name, std::optional<std::string>* out) const override {
-    auto it = extra_.find(std::string(name));
-    if (it != extra_.end()) {
-      *out = it->second;
-      return Status::OK();
-    }
-    return base_.Resolve(name, out);
-  }
-
- private:
-  const TemplateScope& base_;
-  std::map<std::string, std::string> extra_;
-};
-
 // Renders the bash command (or SQL), env values and cwd into `req`.
 Status RenderFields(const Task& t, const TemplateScope& scope, TaskRequest* req, std::map<std::string, std::string>* env,
                     std::optional<std::string>* cwd) {
@@ -120,33 +95,6 @@ Status StandardPreparer::Prepare(const RunPlan& plan, int task, TaskRequest* out
   req.do_xcom_push = t.do_xcom_push;
   *out = std::move(req);
   return Status::OK();
-}
-
-bool StandardPreparer::PrepareFailureCallback(const RunPlan& plan, int task, const std::string& reason,
-                                              TaskRequest* out) {
-  const Task& t = plan.dag().tasks[size_t(task)];
-  const std::optional<Callback>& cb = t.on_failure_callback ? t.on_failure_callback : plan.dag().on_failure_callback;
-  if (!cb) return false;
-  TemplateInputs in = Inputs(plan, task);
-  StandardScope base(in);
-  ExtraScope scope(base, {{"exception", reason}});
-  TaskRequest req;
-  req.label = plan.dag().dag_id + "." + t.task_id + " on_failure_callback";
-  req.log_path = options_.base_log_folder + "/dag_id=" + plan.dag().dag_id + "/run_id=" + plan.info().run_id +
-                 "/task_id=" + t.task_id + "/on_failure_callback.log";
-  Status st = RenderTemplate(cb->bash_command, scope, "on_failure_callback", &req.command);
-  req.env = options_.base_env;
-  if (!st.ok()) {
-    req.env["DWFS_CALLBACK_ERROR"] = st.message();
-    req.command = "echo \"dwfs: cannot render on_failure_callback: $DWFS_CALLBACK_ERROR\" >&2; exit 1";
-  }
-  for (auto& [k, v] : TaskEnvironment(in)) req.env[k] = v;
-  req.env["DWFS_EXCEPTION"] = reason;
-  req.timeout = Seconds(300);
-  req.do_xcom_push = false;
-  req.secrets = base.rendered_secrets();
-  *out = std::move(req);
-  return true;
 }
 
 Status StandardPreparer::Render(const RunPlan& plan, int task,

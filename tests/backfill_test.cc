@@ -53,7 +53,7 @@ class BackfillHarness {
     recorder_ = std::make_unique<RunRecorder>(engine_->io(), std::move(recorder_store), clock, ro, *log_);
     tee_ = std::make_unique<ObserverTee>(std::vector<RunObserver*>{recorder_.get()});
     driver_ = std::make_unique<RunDriver>(engine_->io(), engine_->executor(), engine_->preparer(), clock,
-                                          engine_->slots(), tee_.get());
+                                          engine_->slots(), tee_.get(), &engine_->webhooks());
     concurrency_.set_driver(driver_.get());
     options.hostname = "host-b";
     options.pid = int(::getpid());

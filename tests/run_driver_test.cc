@@ -61,10 +61,12 @@ class FakePreparer : public TaskPreparer {
     out->label = plan.info().run_id + "/" + t.task_id;
     return Status::OK();
   }
-  bool PrepareFailureCallback(const RunPlan& plan, int task, const std::string& reason, TaskRequest* out) override {
+  bool PrepareCallback(const RunPlan& plan, CallbackEvent event, int task, const std::string& reason,
+                       PreparedCallback* out) override {
+    if (event != CallbackEvent::kTaskFailure) return false;
     const Task& t = plan.dag().tasks[size_t(task)];
     if (!t.on_failure_callback) return false;
-    out->label = "callback/" + t.task_id + ": " + reason;
+    out->process.label = "callback/" + t.task_id + ": " + reason;
     return true;
   }
 };
@@ -87,7 +89,7 @@ class DriverTest : public testing::Test {
   DriverTest() : clock_(kT0) {}
   void Make(int parallelism) {
     slots_ = std::make_unique<SlotTracker>(parallelism, 128);
-    driver_ = std::make_unique<RunDriver>(io_, exec_, prep_, clock_, *slots_, nullptr);
+    driver_ = std::make_unique<RunDriver>(io_, exec_, prep_, clock_, *slots_, nullptr, nullptr);
   }
   std::string L(const RunPlan& p, const std::string& task) { return p.info().run_id + "/" + task; }
 

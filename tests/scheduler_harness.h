@@ -126,7 +126,7 @@ class Harness {
       observer = tee_.get();
     }
     driver_ = std::make_unique<RunDriver>(engine_->io(), engine_->executor(), engine_->preparer(), clock,
-                                          engine_->slots(), observer);
+                                          engine_->slots(), observer, &engine_->webhooks());
     driver_->set_metrics(metrics);
     registry_ =
         std::make_unique<DagRegistry>(*store_, dags_folder, DagDefaults::FromConfig(config_), false, metrics);

@@ -37,10 +37,36 @@ bool ParseTriggerRule(std::string_view name, TriggerRule* out);
 // Every rule, in spec order.
 const std::vector<TriggerRule>& AllTriggerRules();
 
-// A callback run when a task fails for good.
+// A webhook callback: an HTTP(S) request sent asynchronously by the
+// WebhookSender (webhook_sender.h). `url`, header values and `body` are
+// templates rendered like bash_command callbacks.
+struct WebhookSpec {
+  std::string url;                            // http:// or https:// (checked at load unless templated)
+  std::map<std::string, std::string> headers; // sent as given; values never logged
+  std::optional<std::string> body;            // none: a Slack incoming-webhook body {"text": ...}
+  std::string method = "POST";
+  Seconds timeout{10};                        // per attempt
+  int retries = 3;                            // attempts after the first
+};
+
+// A callback (on_failure_callback and the others): exactly one of a bash
+// command (run as a process, logged next to the task's tries) or a webhook.
 struct Callback {
   std::string bash_command;
+  std::optional<WebhookSpec> webhook;
 };
+
+// When a callback fires (dag-files.md, "Callbacks").
+enum class CallbackEvent {
+  kTaskFailure,  // on_failure_callback: a task failed for good
+  kTaskRetry,    // on_retry_callback: a try failed and the task will be retried
+  kTaskSuccess,  // on_success_callback: a task succeeded
+  kRunFailure,   // on_run_failure_callback: a run ended failed
+  kRunSuccess,   // on_run_success_callback: a run ended succeeded
+};
+// The DAG file key of the event's callback ("on_failure_callback", ...).
+const char* CallbackKey(CallbackEvent event);
+bool IsRunEvent(CallbackEvent event);
 
 struct Task {
   std::string task_id;
@@ -64,6 +90,8 @@ struct Task {
   std::string owner;
   bool do_xcom_push = true;
   std::optional<Callback> on_failure_callback;
+  std::optional<Callback> on_retry_callback;
+  std::optional<Callback> on_success_callback;
   std::string doc;
   int line = 0;  // 1-based line of the task entry in its file
 
@@ -86,7 +114,13 @@ struct Dag {
   bool is_paused_upon_creation = false;
   std::vector<std::string> tags;
   Json params = Json::Object();  // DAG params (an object)
+  // Task callbacks' defaults (a task's own, if set, wins).
   std::optional<Callback> on_failure_callback;
+  std::optional<Callback> on_retry_callback;
+  std::optional<Callback> on_success_callback;
+  // Run callbacks: once when a run ends failed / succeeded.
+  std::optional<Callback> on_run_failure_callback;
+  std::optional<Callback> on_run_success_callback;
   std::string doc;
   std::vector<Task> tasks;       // in file order
   std::vector<int> topo_order;   // dependency order; ties broken by file order
@@ -99,6 +133,10 @@ struct Dag {
     int i = TaskIndex(task_id);
     return i < 0 ? nullptr : &tasks[size_t(i)];
   }
+  // The one rule for which callback fires: for a task event, the task's own
+  // callback, else the DAG's; for a run event (task ignored), the DAG's.
+  // Null when there is none.
+  const Callback* CallbackFor(CallbackEvent event, int task) const;
   // "None" for no schedule, else the text as written.
   std::string ScheduleText() const { return schedule.kind() == Schedule::Kind::kNone ? "None" : schedule.text(); }
 };

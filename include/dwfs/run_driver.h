@@ -21,10 +21,19 @@
 #include "dwfs/clock.h"
 #include "dwfs/executor.h"
 #include "dwfs/run_plan.h"
+#include "dwfs/webhook_sender.h"
 
 namespace dwfs {
 
 struct DwfsMetrics;
+// What a fired callback does: run a bash command as a process (through the
+// executor, like a task) or send a webhook (through the WebhookSender).
+struct PreparedCallback {
+  enum class Kind { kProcess, kWebhook };
+  Kind kind = Kind::kProcess;
+  TaskRequest process;     // kProcess
+  WebhookRequest webhook;  // kWebhook
+};
 
 // Turns a task instance into a fully rendered request (templates, env, log
 // path). A failed Prepare fails that try with the returned message (e.g. an
@@ -33,9 +42,12 @@ class TaskPreparer {
  public:
   virtual ~TaskPreparer() = default;
   virtual Status Prepare(const RunPlan& plan, int task, TaskRequest* out) = 0;
-  // The request for an on_failure_callback, or false when there is none.
-  virtual bool PrepareFailureCallback(const RunPlan& plan, int task, const std::string& reason,
-                                      TaskRequest* out) = 0;
+  // The callback of `event` (Dag::CallbackFor) ready to run, or false when
+  // there is none (or it cannot be prepared; the preparer says why in the
+  // callback's log). `task` is -1 for run events. `reason`: the failure
+  // (the template's `exception`), "" for successes.
+  virtual bool PrepareCallback(const RunPlan& plan, CallbackEvent event, int task, const std::string& reason,
+                               PreparedCallback* out) = 0;
 };
 
 // Hears about progress (printing, persistence). Every method is optional.
@@ -55,9 +67,11 @@ class RunObserver {
 
 class RunDriver {
  public:
-  // References must outlive the driver.
+  // References must outlive the driver. `webhooks` (may be null: webhook
+  // callbacks are then skipped) sends webhook callbacks; the driver never
+  // waits for them.
   RunDriver(boost::asio::io_context& io, TaskExecutor& executor, TaskPreparer& preparer, const Clock& clock,
-            SlotTracker& slots, RunObserver* observer);
+            SlotTracker& slots, RunObserver* observer, WebhookSender* webhooks);
   ~RunDriver();
 
   // Adds a run. Plans of one DAG feed depends_on_past of their successor by
@@ -96,7 +110,14 @@ class RunDriver {
   void ApplyUpdate(RunPlan& plan);
   void FeedPast(RunPlan& plan);
   void ArmRetryTimer();
-  void RunFailureCallback(const RunPlan& plan, int task, const std::string& reason);
+  // After a try's result: on_failure (failed for good), on_retry or
+  // on_success callback, by the task's new state.
+  void TaskCallback(const RunPlan& plan, int task, bool failed_for_good, const std::string& reason);
+  // A plan just finished: on_run_success or on_run_failure callback.
+  void RunFinishedCallback(const RunPlan& plan);
+  // Fires the callback of `event`, if any: the one place callbacks start.
+  // Process callbacks count in Done(); webhooks go to the sender.
+  void FireCallback(const RunPlan& plan, CallbackEvent event, int task, const std::string& reason);
 
   boost::asio::io_context& io_;
   TaskExecutor& executor_;
@@ -105,6 +126,7 @@ class RunDriver {
   SlotTracker& slots_;
   RunObserver* observer_;
   DwfsMetrics* metrics_ = nullptr;
+  WebhookSender* webhooks_;
   std::vector<std::shared_ptr<RunPlan>> plans_;
   std::vector<bool> reported_finished_;
   boost::asio::steady_timer retry_timer_;

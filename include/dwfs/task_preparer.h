@@ -33,15 +33,27 @@ std::map<std::string, std::string> BaseTaskEnvironment(const std::map<std::strin
 std::string TaskLogPath(const std::string& base_log_folder, const std::string& dag_id, const std::string& run_id,
                         const std::string& task_id, int try_number);
 
+// The Slack incoming-webhook body of a callback without `body`: the JSON
+// object {"text": message}, the message naming the event, DAG, task, run
+// id, logical date, try, state, log path and reason.
+std::string DefaultWebhookBody(const RunPlan& plan, CallbackEvent event, int task, const std::string& reason,
+                               const std::string& log_path);
+
 class StandardPreparer : public TaskPreparer {
  public:
   explicit StandardPreparer(PreparerOptions options) : options_(std::move(options)) {}
 
   Status Prepare(const RunPlan& plan, int task, TaskRequest* out) override;
-  // The task's on_failure_callback, else the DAG's; rendered with the same
-  // templates plus `exception` (the failure reason). Logged next to the
-  // task's tries as on_failure_callback.log.
-  bool PrepareFailureCallback(const RunPlan& plan, int task, const std::string& reason, TaskRequest* out) override;
+  // Implemented in callback_preparer.cc. The callback Dag::CallbackFor
+  // picks, rendered with the task's templates (run events: no task_id,
+  // try_number 1) plus `exception` (the failure reason, "" on success),
+  // `state` (the task's or run's state) and `log_path` (the try's log; ""
+  // for runs). A bash callback is logged next to the task's tries as
+  // <key>.log (on_failure_callback.log, ...; run callbacks in the run's
+  // folder); a webhook's rendering error goes to that file too and nothing
+  // is sent. A webhook without body gets DefaultWebhookBody.
+  bool PrepareCallback(const RunPlan& plan, CallbackEvent event, int task, const std::string& reason,
+                       PreparedCallback* out) override;
 
   // Renders every templated field of a task without running it (`tasks
   // render`): field name -> rendered text, in a stable order.
