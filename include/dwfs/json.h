@@ -1,5 +1,5 @@
 // Json: a small JSON value for machine-readable output (-o json), JSON log
-// lines and, later, API bodies. Objects keep insertion order so output keys
+// lines and API bodies. Objects keep insertion order so output keys
 // are stable. Strings are UTF-8; Dump() escapes control characters and
 // replaces invalid UTF-8 with U+FFFD, so any bytes give valid JSON.
 #ifndef DWFS_JSON_H_
@@ -66,6 +66,7 @@ class Json {
   std::string Dump(int indent = 0) const;
 
  private:
+  friend class JsonParser;  // src/json.cc: builds arrays and objects in place
   void DumpTo(std::string* out, int indent, int depth) const;
 
   Type type_ = Type::kNull;
@@ -76,10 +77,26 @@ class Json {
   std::vector<std::pair<std::string, Json>> members_;
 };
 
-// Parses JSON text (a CLI -c/-t argument, a request body). Fails with a
-// one-line message on invalid JSON, on nesting deeper than 64, or when
-// `require_object` is set and the value is not an object.
-
+// Parses JSON text (a CLI -c/-t argument, a request body, a jsonb column)
+// strictly by RFC 8259:
+//  - whitespace is only space, tab, CR and LF; nothing but whitespace may
+//    follow the value; no comments, single quotes, bare words, trailing
+//    commas, NaN or Infinity;
+//  - strings must be valid UTF-8 (no overlong forms, no encoded surrogates);
+//    escapes are \" \\ \/ \b \f \n \r \t and \uXXXX, a surrogate pair
+//    decoding to one character and a lone surrogate an error; \u0000 is a NUL
+//    byte in the string;
+//  - a number without fraction or exponent that fits int64 is an int, any
+//    other number a double; -0 is the double -0.0; a magnitude beyond the
+//    double range ("1e400") is an error, one below it becomes 0;
+//  - objects keep the order of their keys; a repeated key keeps its first
+//    position and takes the last value (as Python and JavaScript do);
+//  - arrays and objects nest at most 64 deep (brackets inside strings do not
+//    count), and parsing never recurses deeper than that.
+// Fails with InvalidArgument and a one-line message "invalid JSON: <what> at
+// offset <byte offset> (<detail>)", naming at most one byte of the input; with
+// `require_object`, a value that is not an object fails with "invalid JSON:
+// expected an object like {...}". `out` is only written on success.
 Status ParseJson(std::string_view text, bool require_object, Json* out);
 
 // Appends `s` as a quoted JSON string to `out`.
