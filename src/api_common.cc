@@ -6,7 +6,7 @@
 namespace dwfs {
 namespace api {
 
-std::shared_ptr<const Dag> DagCache::Get(const DagRecord& rec, std::string* error) {
+std::shared_ptr<const Dag> DagCache::Get(Store& store, const DagRecord& rec, std::string* error) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = entries_.find(rec.dag_id);
@@ -14,6 +14,15 @@ std::shared_ptr<const Dag> DagCache::Get(const DagRecord& rec, std::string* erro
       *error = it->second.error;
       return it->second.dag;
     }
+  }
+  if (rec.source.empty() && !rec.source_hash.empty()) {
+    DagRecord full;
+    Status st = store.GetDag(rec.dag_id, &full);
+    if (!st.ok()) {
+      *error = st.message();
+      return nullptr;
+    }
+    if (!full.source.empty()) return Get(store, full, error);
   }
   Entry e;
   e.hash = rec.source_hash;
@@ -147,7 +156,7 @@ Status LoadDag(Call& call, const std::string& dag_id, DagRecord* rec, std::share
   if (st.code() == Status::Code::kNotFound) return Status::NotFound("DAG '" + dag_id + "' not found");
   DWFS_RETURN_IF_ERROR(st);
   std::string error;
-  *dag = call.dags.Get(*rec, &error);
+  *dag = call.dags.Get(*call.store, *rec, &error);
   return Status::OK();
 }
 

@@ -21,7 +21,7 @@ HttpResponse ListDags(Call& call) {
     return HttpResponse::Problem(400, "order_by '" + order.substr(0, 100) + "': use dag_id or -dag_id");
   }
   std::vector<DagRecord> all;
-  API_RETURN_IF_ERROR(call.store->ListDags(&all));
+  API_RETURN_IF_ERROR(call.store->ListDagSummaries(&all));
   std::vector<const DagRecord*> picked;
   for (const DagRecord& d : all) {
     if (only_active.value_or(true) && !d.is_active) continue;
@@ -37,7 +37,7 @@ HttpResponse ListDags(Call& call) {
   if (order == "-dag_id") std::reverse(picked.begin(), picked.end());
   return PagedList("dags", picked, page, [&call](const DagRecord* d, size_t) {
     std::string error;
-    std::shared_ptr<const Dag> dag = call.dags.Get(*d, &error);
+    std::shared_ptr<const Dag> dag = call.dags.Get(*call.store, *d, &error);
     return DagJson(*d, dag.get());
   });
 }

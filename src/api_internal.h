@@ -6,6 +6,7 @@
 
 #include <spdlog/logger.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,8 +29,10 @@ class DagCache {
  public:
   explicit DagCache(DagDefaults defaults) : defaults_(std::move(defaults)) {}
   // The DAG as the scheduler last stored it; null when the stored source
-  // is empty or does not parse any more (then *error says why).
-  std::shared_ptr<const Dag> Get(const DagRecord& rec, std::string* error);
+  // is empty or does not parse any more (then *error says why). A record
+  // without its source (Store::ListDagSummaries) is read again from `store`
+  // when its hash is not cached yet.
+  std::shared_ptr<const Dag> Get(Store& store, const DagRecord& rec, std::string* error);
 
  private:
   DagDefaults defaults_;
@@ -67,6 +70,9 @@ struct Route {
   const char* pattern;  // "/api/v1/dags/{dag_id}"
   Access access;
   Handler handler;
+  // Public routes only: a 200 answer is reused for this long (per path),
+  // answered on the io thread without a worker or the database.
+  std::chrono::milliseconds cache_for{0};
 };
 
 void AddDagRoutes(std::vector<Route>* routes);   // api_dags.cc

@@ -29,7 +29,7 @@ HttpResponse Health(Call& call) {
   body.Set("metadatabase", std::move(db));
   body.Set("scheduler", std::move(sched));
   HttpResponse r = HttpResponse::JsonBody(body, st.ok() ? 200 : 503);
-  r.Set("Cache-Control", "no-store");
+  r.Set("Cache-Control", "max-age=1");
   return r;
 }
 
@@ -171,8 +171,9 @@ HttpResponse GetConnection(Call& call) {
 }  // namespace
 
 void AddMiscRoutes(std::vector<Route>* routes) {
-  routes->push_back({"GET", "/health", Access::kPublic, Health});
-  routes->push_back({"GET", "/api/v1/health", Access::kPublic, Health});
+  // Health is read at most once a second, whatever the request rate.
+  routes->push_back({"GET", "/health", Access::kPublic, Health, std::chrono::seconds(1)});
+  routes->push_back({"GET", "/api/v1/health", Access::kPublic, Health, std::chrono::seconds(1)});
   routes->push_back({"GET", "/api/v1/version", Access::kPublic, Version});
   routes->push_back({"GET", "/metrics", Access::kViewer, Metrics});
   routes->push_back({"GET", "/api/v1/importErrors", Access::kViewer, ImportErrors});

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 #include "api_auth.h"
@@ -19,7 +20,7 @@ namespace {
 // Database connections for the workers: one per request in flight.
 class StorePool {
  public:
-  explicit StorePool(std::string url) : url_(std::move(url)) {}
+  StorePool(std::string url, DwfsMetrics* metrics) : url_(std::move(url)), metrics_(metrics) {}
 
   Status Acquire(std::unique_ptr<Store>* out) {
     {
@@ -31,7 +32,9 @@ class StorePool {
       }
     }
     if (url_.empty()) return Status::IOError("no database configured (database.url)");
-    return Store::Open(url_, out);
+    DWFS_RETURN_IF_ERROR(Store::Open(url_, out));
+    (*out)->set_metrics(metrics_);  // its database errors count
+    return Status::OK();
   }
   void Release(std::unique_ptr<Store> store) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -40,6 +43,7 @@ class StorePool {
 
  private:
   const std::string url_;
+  DwfsMetrics* const metrics_;
   std::mutex mu_;
   std::vector<std::unique_ptr<Store>> free_;  // GUARDED_BY(mu_)
 };
@@ -78,7 +82,7 @@ class ApiServer::Impl : public std::enable_shared_from_this<ApiServer::Impl> {
       : options_(std::move(options)),
         clock_(clock),
         log_(log),
-        stores_(options_.database_url),
+        stores_(options_.database_url, options_.metrics),
         dags_(options_.dag_defaults),
         auth_(log),
         workers_(size_t(std::max(1, options_.worker_threads))) {
@@ -130,12 +134,15 @@ class ApiServer::Impl : public std::enable_shared_from_this<ApiServer::Impl> {
       }
       return;
     }
+    bool cached = route->access == api::Access::kPublic && route->cache_for.count() > 0;
+    if (cached && ServeCached(req.path, route->cache_for, reply)) return;
     auto self = shared_from_this();
-    boost::asio::post(workers_, [self, route, params = std::move(params), req = std::move(req),
+    boost::asio::post(workers_, [self, route, cached, params = std::move(params), req = std::move(req),
                                  reply = std::move(reply)]() mutable {
       auto started = std::chrono::steady_clock::now();
       std::string who;
       HttpResponse res = self->Handle(*route, req, std::move(params), &who);
+      if (cached) self->StoreCached(req.path, res);
       auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
       if (DwfsMetrics* m = self->options_.metrics) {
         m->api_requests.WithLabels({req.method, std::to_string(res.status)}).Increment();
@@ -145,6 +152,36 @@ class ApiServer::Impl : public std::enable_shared_from_this<ApiServer::Impl> {
                        ms);
       reply(std::move(res));
     });
+  }
+
+  // A cached answer for `path` when it is younger than `max_age`, or a
+  // stale one while another request refreshes it; false: refresh now (the
+  // caller becomes the refresher).
+  bool ServeCached(const std::string& path, std::chrono::milliseconds max_age, const HttpReply& reply) {
+    std::unique_lock<std::mutex> lock(cache_mu_);
+    auto it = cache_.find(path);
+    if (it == cache_.end()) {
+      cache_[path].refreshing = true;
+      return false;
+    }
+    CacheEntry& e = it->second;
+    bool fresh = e.response && std::chrono::steady_clock::now() - e.at < max_age;
+    if (!fresh && !e.refreshing) {
+      e.refreshing = true;
+      return false;
+    }
+    if (!e.response) return false;  // the first answer is still being made
+    HttpResponse copy = *e.response;
+    lock.unlock();
+    reply(std::move(copy));
+    return true;
+  }
+  void StoreCached(const std::string& path, const HttpResponse& res) {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    CacheEntry& e = cache_[path];
+    e.response = res;
+    e.at = std::chrono::steady_clock::now();
+    e.refreshing = false;
   }
 
   HttpResponse Handle(const api::Route& route, const HttpRequest& req, std::map<std::string, std::string> params,
@@ -190,6 +227,13 @@ class ApiServer::Impl : public std::enable_shared_from_this<ApiServer::Impl> {
   StorePool stores_;
   api::DagCache dags_;
   api::Authenticator auth_;
+  struct CacheEntry {
+    std::optional<HttpResponse> response;
+    std::chrono::steady_clock::time_point at;
+    bool refreshing = false;
+  };
+  std::mutex cache_mu_;
+  std::map<std::string, CacheEntry> cache_;  // by path; GUARDED_BY(cache_mu_)
   std::vector<api::Route> routes_;
   std::vector<std::vector<std::string>> patterns_;
   boost::asio::thread_pool workers_;

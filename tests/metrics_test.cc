@@ -239,6 +239,8 @@ TEST(MetricsTest, DwfsFamiliesRenderWithKnownLabelsAtZero) {
       {"dwfs_dag_parse_duration_seconds", "histogram"},
       {"dwfs_dag_import_errors", "gauge"},
       {"dwfs_database_errors_total", "counter"},
+      {"dwfs_api_requests_total", "counter"},
+      {"dwfs_api_request_duration_seconds", "histogram"},
   };
   EXPECT_EQ(p.type, want);
   EXPECT_EQ(p.Value("dwfs_build_info", {{"version", DWFS_VERSION}}), 1.0);
