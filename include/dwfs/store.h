@@ -160,6 +160,9 @@ class Store {
   // Every active DAG whose id is not in `present` becomes inactive.
   virtual Status DeactivateMissing(const std::set<std::string>& present) = 0;
   virtual Status ListDags(std::vector<DagRecord>* out) = 0;  // by dag_id
+  // ListDags without each DAG's source text (DagRecord::source empty; its
+  // hash is there): for listings that do not parse the sources.
+  virtual Status ListDagSummaries(std::vector<DagRecord>* out) = 0;
   virtual Status GetDag(const std::string& dag_id, DagRecord* out) = 0;
   // Unpausing sets next_dagrun_check = now.
   virtual Status SetPaused(const std::string& dag_id, bool paused, Instant now) = 0;
