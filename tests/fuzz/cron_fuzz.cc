@@ -13,20 +13,13 @@
 #include <string_view>
 
 #include "dwfs/cron.h"
+#include "fuzz_check.h"
 
 namespace {
 
 using dwfs::LocalTime;
 using std::chrono::minutes;
 
-#define CRON_CHECK(cond)                                                    \
-  do {                                                                      \
-    if (!(cond)) {                                                          \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-                   #cond);                                                  \
-      std::abort();                                                         \
-    }                                                                       \
-  } while (0)
 
 LocalTime T(int y, unsigned m, unsigned d, int h, int mi, int s) {
   return LocalTime{std::chrono::local_days(std::chrono::year(y) / m / d) +
@@ -42,27 +35,27 @@ void CheckAround(const dwfs::CronExpr& expr, LocalTime x) {
   // Every accepted expression fires at least every 40 years or so (Feb 29
   // on a given weekday is the rarest), well inside the 50-year bound.
   const std::optional<LocalTime> next = expr.NextAfter(x);
-  CRON_CHECK(next.has_value());
-  CRON_CHECK(*next > x);
-  CRON_CHECK(OnMinute(*next));
-  CRON_CHECK(expr.Matches(*next));
-  CRON_CHECK(expr.NextAfter(*next - minutes(1)) == next);
-  CRON_CHECK(expr.PrevBefore(*next + minutes(1)) == next);
+  FUZZ_CHECK(next.has_value());
+  FUZZ_CHECK(*next > x);
+  FUZZ_CHECK(OnMinute(*next));
+  FUZZ_CHECK(expr.Matches(*next));
+  FUZZ_CHECK(expr.NextAfter(*next - minutes(1)) == next);
+  FUZZ_CHECK(expr.PrevBefore(*next + minutes(1)) == next);
   // Nothing matches strictly between x's minute and `next`.
-  if (const auto back = expr.PrevBefore(*next)) CRON_CHECK(*back <= x_minute);
+  if (const auto back = expr.PrevBefore(*next)) FUZZ_CHECK(*back <= x_minute);
 
   const std::optional<LocalTime> prev = expr.PrevBefore(x);
-  CRON_CHECK(prev.has_value());
-  CRON_CHECK(*prev < x);
-  CRON_CHECK(OnMinute(*prev));
-  CRON_CHECK(expr.Matches(*prev));
-  CRON_CHECK(expr.NextAfter(*prev - minutes(1)) == prev);
+  FUZZ_CHECK(prev.has_value());
+  FUZZ_CHECK(*prev < x);
+  FUZZ_CHECK(OnMinute(*prev));
+  FUZZ_CHECK(expr.Matches(*prev));
+  FUZZ_CHECK(expr.NextAfter(*prev - minutes(1)) == prev);
   // Nothing matches strictly between `prev` and x.
-  if (const auto fwd = expr.NextAfter(*prev)) CRON_CHECK(*fwd >= x);
+  if (const auto fwd = expr.NextAfter(*prev)) FUZZ_CHECK(*fwd >= x);
 
   // Matches agrees with the searches on x's own minute.
   const bool hit = expr.NextAfter(x_minute - minutes(1)) == x_minute;
-  CRON_CHECK(expr.Matches(x) == hit);
+  FUZZ_CHECK(expr.Matches(x) == hit);
 }
 
 }  // namespace
@@ -72,15 +65,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   dwfs::CronExpr expr;
   const dwfs::Status st = dwfs::CronExpr::Parse(text, &expr);
   if (!st.ok()) {
-    CRON_CHECK(st.code() == dwfs::Status::Code::kInvalidArgument);
+    FUZZ_CHECK(st.code() == dwfs::Status::Code::kInvalidArgument);
     const std::string& msg = st.message();
-    CRON_CHECK(msg.rfind("invalid cron expression \"", 0) == 0);
-    CRON_CHECK(msg.find('\n') == std::string::npos);
-    CRON_CHECK(msg.size() < 400);
-    CRON_CHECK(expr.text().empty());  // out untouched
+    FUZZ_CHECK(msg.rfind("invalid cron expression \"", 0) == 0);
+    FUZZ_CHECK(msg.find('\n') == std::string::npos);
+    FUZZ_CHECK(msg.size() < 400);
+    FUZZ_CHECK(expr.text().empty());  // out untouched
     return 0;
   }
-  CRON_CHECK(expr.text() == text);
+  FUZZ_CHECK(expr.text() == text);
   static const LocalTime kStarts[] = {
       T(2026, 1, 1, 0, 0, 0),     T(2026, 3, 8, 2, 30, 15),
       T(2096, 2, 28, 23, 59, 59), T(2099, 12, 31, 23, 59, 0),

@@ -19,16 +19,10 @@
 #include <vector>
 
 #include "dwfs/dag_loader.h"
+#include "fuzz_check.h"
 
 namespace {
 
-#define LOADER_CHECK(cond)                                                                    \
-  do {                                                                                        \
-    if (!(cond)) {                                                                            \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);           \
-      std::abort();                                                                           \
-    }                                                                                         \
-  } while (0)
 
 using dwfs::DataInterval;
 using dwfs::Instant;
@@ -51,84 +45,84 @@ bool ValidId(const std::string& id) {
 
 void CheckInterval(const dwfs::Dag& dag, const DataInterval& i) {
   if (dag.schedule.kind() == Schedule::Kind::kOnce) {
-    LOADER_CHECK(i.start == i.end);
-    LOADER_CHECK(dag.start_date && i.start == *dag.start_date);
+    FUZZ_CHECK(i.start == i.end);
+    FUZZ_CHECK(dag.start_date && i.start == *dag.start_date);
   } else {
-    LOADER_CHECK(i.start < i.end);
+    FUZZ_CHECK(i.start < i.end);
   }
-  LOADER_CHECK(dag.start_date && i.start >= *dag.start_date);
-  if (dag.end_date) LOADER_CHECK(i.start <= *dag.end_date);
+  FUZZ_CHECK(dag.start_date && i.start >= *dag.start_date);
+  if (dag.end_date) FUZZ_CHECK(i.start <= *dag.end_date);
 }
 
 void CheckGraph(const dwfs::Dag& dag) {
   const size_t n = dag.tasks.size();
-  LOADER_CHECK(n > 0);
+  FUZZ_CHECK(n > 0);
   std::set<std::string> ids;
   for (size_t i = 0; i < n; ++i) {
     const dwfs::Task& t = dag.tasks[i];
-    LOADER_CHECK(ValidId(t.task_id));
-    LOADER_CHECK(ids.insert(t.task_id).second);
-    LOADER_CHECK(dag.TaskIndex(t.task_id) == int(i));
-    LOADER_CHECK(t.line >= 1);
-    LOADER_CHECK(t.operator_name == "bash" || t.operator_name == "sql");
-    if (t.operator_name == "bash") LOADER_CHECK(!t.bash_command.empty());
-    if (t.operator_name == "sql") LOADER_CHECK(!t.sql.empty() && !t.conn_id.empty());
-    LOADER_CHECK(t.upstream.size() == t.upstream_idx.size());
+    FUZZ_CHECK(ValidId(t.task_id));
+    FUZZ_CHECK(ids.insert(t.task_id).second);
+    FUZZ_CHECK(dag.TaskIndex(t.task_id) == int(i));
+    FUZZ_CHECK(t.line >= 1);
+    FUZZ_CHECK(t.operator_name == "bash" || t.operator_name == "sql");
+    if (t.operator_name == "bash") FUZZ_CHECK(!t.bash_command.empty());
+    if (t.operator_name == "sql") FUZZ_CHECK(!t.sql.empty() && !t.conn_id.empty());
+    FUZZ_CHECK(t.upstream.size() == t.upstream_idx.size());
     for (size_t u = 0; u < t.upstream_idx.size(); ++u) {
       const int up = t.upstream_idx[u];
-      LOADER_CHECK(up >= 0 && size_t(up) < n && size_t(up) != i);
-      LOADER_CHECK(dag.tasks[size_t(up)].task_id == t.upstream[u]);
+      FUZZ_CHECK(up >= 0 && size_t(up) < n && size_t(up) != i);
+      FUZZ_CHECK(dag.tasks[size_t(up)].task_id == t.upstream[u]);
       const auto& down = dag.tasks[size_t(up)].downstream_idx;
-      LOADER_CHECK(std::find(down.begin(), down.end(), int(i)) != down.end());
+      FUZZ_CHECK(std::find(down.begin(), down.end(), int(i)) != down.end());
     }
-    LOADER_CHECK(std::set<std::string>(t.upstream.begin(), t.upstream.end()).size() == t.upstream.size());
+    FUZZ_CHECK(std::set<std::string>(t.upstream.begin(), t.upstream.end()).size() == t.upstream.size());
   }
   // topo_order: a permutation in which every task follows its upstreams.
-  LOADER_CHECK(dag.topo_order.size() == n);
+  FUZZ_CHECK(dag.topo_order.size() == n);
   std::vector<int> pos(n, -1);
   for (size_t k = 0; k < n; ++k) {
     const int i = dag.topo_order[k];
-    LOADER_CHECK(i >= 0 && size_t(i) < n && pos[size_t(i)] < 0);
+    FUZZ_CHECK(i >= 0 && size_t(i) < n && pos[size_t(i)] < 0);
     pos[size_t(i)] = int(k);
   }
   for (size_t i = 0; i < n; ++i) {
-    for (int up : dag.tasks[i].upstream_idx) LOADER_CHECK(pos[size_t(up)] < pos[i]);
+    for (int up : dag.tasks[i].upstream_idx) FUZZ_CHECK(pos[size_t(up)] < pos[i]);
   }
 }
 
 void CheckTimetable(const dwfs::Dag& dag) {
-  if (dag.schedule.kind() != Schedule::Kind::kNone) LOADER_CHECK(dag.start_date.has_value());
-  if (dag.start_date && dag.end_date) LOADER_CHECK(*dag.start_date <= *dag.end_date);
+  if (dag.schedule.kind() != Schedule::Kind::kNone) FUZZ_CHECK(dag.start_date.has_value());
+  if (dag.start_date && dag.end_date) FUZZ_CHECK(*dag.start_date <= *dag.end_date);
   const dwfs::Timetable tt = dag.timetable();
   static const Instant kNow = Utc(2026, 6, 15, 12, 34, 56);
 
   std::optional<DataInterval> first = tt.NextRunInterval(std::nullopt, true, kNow);
-  if (dag.schedule.kind() == Schedule::Kind::kNone) LOADER_CHECK(!first);
+  if (dag.schedule.kind() == Schedule::Kind::kNone) FUZZ_CHECK(!first);
   if (first) {
     CheckInterval(dag, *first);
     std::optional<DataInterval> next = tt.NextRunInterval(first, dag.catchup, kNow);
     if (next) {
       CheckInterval(dag, *next);
-      LOADER_CHECK(next->start >= first->end);
+      FUZZ_CHECK(next->start >= first->end);
     }
-    if (dag.schedule.kind() == Schedule::Kind::kOnce) LOADER_CHECK(!next);
+    if (dag.schedule.kind() == Schedule::Kind::kOnce) FUZZ_CHECK(!next);
   }
   std::optional<DataInterval> latest = tt.NextRunInterval(std::nullopt, false, kNow);
   if (latest) CheckInterval(dag, *latest);
 
   const Instant from = dag.start_date ? *dag.start_date : kNow - std::chrono::hours(24 * 30);
   const std::vector<DataInterval> some = tt.IntervalsBetween(from, kNow, 5);
-  LOADER_CHECK(some.size() <= 5);
+  FUZZ_CHECK(some.size() <= 5);
   for (size_t k = 0; k < some.size(); ++k) {
     CheckInterval(dag, some[k]);
-    LOADER_CHECK(some[k].start >= from && some[k].start <= kNow);
-    if (k > 0) LOADER_CHECK(some[k].start == some[k - 1].end);
+    FUZZ_CHECK(some[k].start >= from && some[k].start <= kNow);
+    if (k > 0) FUZZ_CHECK(some[k].start == some[k - 1].end);
   }
   const std::vector<Instant> dates = tt.NextLogicalDates(kNow, 3);
-  LOADER_CHECK(dates.size() <= 3);
+  FUZZ_CHECK(dates.size() <= 3);
   for (size_t k = 0; k < dates.size(); ++k) {
-    LOADER_CHECK(dates[k] > kNow);
-    if (k > 0) LOADER_CHECK(dates[k] > dates[k - 1]);
+    FUZZ_CHECK(dates[k] > kNow);
+    if (k > 0) FUZZ_CHECK(dates[k] > dates[k - 1]);
   }
   (void)dag.ScheduleText();
 }
@@ -142,21 +136,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   dag.dag_id = "untouched";
   dwfs::ImportError err;
   if (!dwfs::ParseDagText(text, "fuzz.yaml", kDefaults, &dag, &err)) {
-    LOADER_CHECK(dag.dag_id == "untouched" && dag.tasks.empty());  // *out left unchanged
-    LOADER_CHECK(err.filepath == "fuzz.yaml");
-    LOADER_CHECK(!err.message.empty());
-    LOADER_CHECK(err.message.find('\n') == std::string::npos);
-    LOADER_CHECK(err.message.find('\r') == std::string::npos);
-    LOADER_CHECK(err.message.size() < 4000);
-    LOADER_CHECK(!err.line || *err.line >= 1);
-    LOADER_CHECK(err.ToString().rfind("fuzz.yaml:", 0) == 0);
+    FUZZ_CHECK(dag.dag_id == "untouched" && dag.tasks.empty());  // *out left unchanged
+    FUZZ_CHECK(err.filepath == "fuzz.yaml");
+    FUZZ_CHECK(!err.message.empty());
+    FUZZ_CHECK(err.message.find('\n') == std::string::npos);
+    FUZZ_CHECK(err.message.find('\r') == std::string::npos);
+    FUZZ_CHECK(err.message.size() < 4000);
+    FUZZ_CHECK(!err.line || *err.line >= 1);
+    FUZZ_CHECK(err.ToString().rfind("fuzz.yaml:", 0) == 0);
     return 0;
   }
-  LOADER_CHECK(ValidId(dag.dag_id));
-  LOADER_CHECK(dag.fileloc == "fuzz.yaml");
-  LOADER_CHECK(dag.source_hash.size() == 16);
-  LOADER_CHECK(dag.max_active_runs >= 1 && dag.max_active_tasks >= 1);
-  LOADER_CHECK(dag.params.type() == dwfs::Json::Type::kObject);
+  FUZZ_CHECK(ValidId(dag.dag_id));
+  FUZZ_CHECK(dag.fileloc == "fuzz.yaml");
+  FUZZ_CHECK(dag.source_hash.size() == 16);
+  FUZZ_CHECK(dag.max_active_runs >= 1 && dag.max_active_tasks >= 1);
+  FUZZ_CHECK(dag.params.type() == dwfs::Json::Type::kObject);
   CheckGraph(dag);
   CheckTimetable(dag);
   return 0;

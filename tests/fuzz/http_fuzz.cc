@@ -37,18 +37,12 @@
 #include "dwfs/http.h"
 #include "dwfs/http_server.h"
 #include "dwfs/json.h"
+#include "fuzz_check.h"
 
 namespace {
 
 namespace http = boost::beast::http;
 
-#define HTTP_CHECK(cond)                                                                       \
-  do {                                                                                         \
-    if (!(cond)) {                                                                             \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);            \
-      std::abort();                                                                            \
-    }                                                                                          \
-  } while (0)
 
 // The API server's limits (HttpServerOptions defaults, used by ApiServer).
 const dwfs::HttpServerOptions kOptions;
@@ -64,10 +58,10 @@ void CheckPercentDecode(std::string_view in) {
   std::string out;
   for (bool plus : {false, true}) {
     if (!dwfs::PercentDecode(in, plus, &out)) continue;
-    HTTP_CHECK(out.size() <= in.size());
-    HTTP_CHECK(out.find('\0') == std::string::npos);
+    FUZZ_CHECK(out.size() <= in.size());
+    FUZZ_CHECK(out.find('\0') == std::string::npos);
     if (in.find('%') == std::string_view::npos && (!plus || in.find('+') == std::string_view::npos)) {
-      HTTP_CHECK(out == in);
+      FUZZ_CHECK(out == in);
     }
   }
 }
@@ -76,23 +70,23 @@ void CheckTarget(std::string_view target) {
   std::string path;
   std::vector<std::pair<std::string, std::string>> query;
   if (!dwfs::ParseTarget(target, &path, &query)) return;
-  HTTP_CHECK(!path.empty() && path[0] == '/');
-  HTTP_CHECK(path.find('\0') == std::string::npos);
+  FUZZ_CHECK(!path.empty() && path[0] == '/');
+  FUZZ_CHECK(path.find('\0') == std::string::npos);
   // Every segment of the decoded path (split on '/', empty ones included).
   size_t start = 1;
   while (start <= path.size()) {
     size_t end = path.find('/', start);
     if (end == std::string::npos) end = path.size();
     std::string_view seg(path.data() + start, end - start);
-    HTTP_CHECK(seg != "." && seg != "..");
+    FUZZ_CHECK(seg != "." && seg != "..");
     start = end + 1;
   }
   const std::vector<std::string> segs = dwfs::PathSegments(path);
   std::string joined;
   for (const std::string& s : segs) {
-    HTTP_CHECK(!s.empty());
-    HTTP_CHECK(s.find('/') == std::string::npos);
-    HTTP_CHECK(s != "." && s != "..");
+    FUZZ_CHECK(!s.empty());
+    FUZZ_CHECK(s.find('/') == std::string::npos);
+    FUZZ_CHECK(s != "." && s != "..");
     joined += '/';
     joined += s;
   }
@@ -102,18 +96,18 @@ void CheckTarget(std::string_view target) {
     squeezed += c;
   }
   if (squeezed.size() > 1 && squeezed.back() == '/') squeezed.pop_back();
-  HTTP_CHECK(joined == (squeezed == "/" ? "" : squeezed));
+  FUZZ_CHECK(joined == (squeezed == "/" ? "" : squeezed));
   // The query: no NUL anywhere, at most one pair per '&'-separated part.
   const size_t q = target.find('?');
-  HTTP_CHECK(q != std::string_view::npos || query.empty());
+  FUZZ_CHECK(q != std::string_view::npos || query.empty());
   if (q != std::string_view::npos) {
-    HTTP_CHECK(query.size() <= size_t(std::count(target.begin() + q, target.end(), '&')) + 1);
+    FUZZ_CHECK(query.size() <= size_t(std::count(target.begin() + q, target.end(), '&')) + 1);
   }
   for (const auto& [k, v] : query) {
-    HTTP_CHECK(k.find('\0') == std::string::npos && v.find('\0') == std::string::npos);
+    FUZZ_CHECK(k.find('\0') == std::string::npos && v.find('\0') == std::string::npos);
   }
   // Without escapes or a query, the path is the target itself.
-  if (q == std::string_view::npos && target.find('%') == std::string_view::npos) HTTP_CHECK(path == target);
+  if (q == std::string_view::npos && target.find('%') == std::string_view::npos) FUZZ_CHECK(path == target);
 }
 
 void CheckRange(std::string_view header) {
@@ -121,11 +115,11 @@ void CheckRange(std::string_view header) {
   for (uint64_t size : kSizes) {
     dwfs::ByteRange r{12345, 67890};
     const dwfs::RangeResult rr = dwfs::ParseRange(header, size, &r);
-    if (header.empty()) HTTP_CHECK(rr == dwfs::RangeResult::kNone);
+    if (header.empty()) FUZZ_CHECK(rr == dwfs::RangeResult::kNone);
     if (rr != dwfs::RangeResult::kSatisfiable) continue;
-    HTTP_CHECK(r.length > 0);
-    HTTP_CHECK(r.offset < size);
-    HTTP_CHECK(r.length <= size - r.offset);
+    FUZZ_CHECK(r.length > 0);
+    FUZZ_CHECK(r.offset < size);
+    FUZZ_CHECK(r.length <= size - r.offset);
   }
 }
 
@@ -136,22 +130,22 @@ void CheckBasicAuthRoundTrip(std::string_view user_in, std::string_view password
   }
   const std::string credentials = user + ":" + std::string(password);
   const std::string b64 = dwfs::Base64Encode(credentials);
-  HTTP_CHECK(b64.size() % 4 == 0 && b64.size() == (credentials.size() + 2) / 3 * 4);
+  FUZZ_CHECK(b64.size() % 4 == 0 && b64.size() == (credentials.size() + 2) / 3 * 4);
   std::string u, p;
-  HTTP_CHECK(dwfs::ParseBasicAuth("Basic " + b64, &u, &p));
-  HTTP_CHECK(u == user && p == password);
-  HTTP_CHECK(dwfs::ParseBasicAuth("basic   " + b64 + "  ", &u, &p));  // scheme case, blanks
-  HTTP_CHECK(u == user && p == password);
+  FUZZ_CHECK(dwfs::ParseBasicAuth("Basic " + b64, &u, &p));
+  FUZZ_CHECK(u == user && p == password);
+  FUZZ_CHECK(dwfs::ParseBasicAuth("basic   " + b64 + "  ", &u, &p));  // scheme case, blanks
+  FUZZ_CHECK(u == user && p == password);
 }
 
 void CheckAuthorization(std::string_view header) {
   std::string user, password;
   if (!dwfs::ParseBasicAuth(header, &user, &password)) return;
-  HTTP_CHECK(user.find(':') == std::string::npos);
+  FUZZ_CHECK(user.find(':') == std::string::npos);
   // What was decoded encodes back to credentials that decode the same.
   std::string u2, p2;
-  HTTP_CHECK(dwfs::ParseBasicAuth("Basic " + dwfs::Base64Encode(user + ":" + password), &u2, &p2));
-  HTTP_CHECK(u2 == user && p2 == password);
+  FUZZ_CHECK(dwfs::ParseBasicAuth("Basic " + dwfs::Base64Encode(user + ":" + password), &u2, &p2));
+  FUZZ_CHECK(u2 == user && p2 == password);
 }
 
 void CheckProblem(const std::string& detail) {
@@ -164,10 +158,10 @@ void CheckProblem(const std::string& detail) {
     return;
   }
   dwfs::Json j;
-  HTTP_CHECK(dwfs::ParseJson(res.body, true, &j).ok());
+  FUZZ_CHECK(dwfs::ParseJson(res.body, true, &j).ok());
   const dwfs::Json* d = j.Find("detail");
-  HTTP_CHECK(d != nullptr && d->type() == dwfs::Json::Type::kString);
-  if (Ascii(detail)) HTTP_CHECK(d->str() == detail);
+  FUZZ_CHECK(d != nullptr && d->type() == dwfs::Json::Type::kString);
+  if (Ascii(detail)) FUZZ_CHECK(d->str() == detail);
 }
 
 // True when `s` is well-formed UTF-8 (no overlongs, surrogates or code
@@ -202,8 +196,8 @@ void CheckJsonBody(const std::string& body) {
   if (!ValidUtf8(body)) return;
   const std::string dumped = j.Dump();
   dwfs::Json again;
-  HTTP_CHECK(dwfs::ParseJson(dumped, true, &again).ok());
-  HTTP_CHECK(again.Dump() == dumped);
+  FUZZ_CHECK(dwfs::ParseJson(dumped, true, &again).ok());
+  FUZZ_CHECK(again.Dump() == dumped);
 }
 
 // What HttpServer::OnRead and ApiServer do with a request that parsed.
@@ -240,7 +234,7 @@ void ParseConnection(std::string_view in) {
     boost::beast::error_code ec;
     while (!parser.is_done()) {
       const size_t used = parser.put(boost::asio::buffer(in.data() + pos, in.size() - pos), ec);
-      HTTP_CHECK(used <= in.size() - pos);
+      FUZZ_CHECK(used <= in.size() - pos);
       pos += used;
       if (ec == http::error::need_more) {
         // With eager parsing, need_more means the parser cannot go on with

@@ -13,26 +13,19 @@
 #include <string_view>
 
 #include "dwfs/json.h"
+#include "fuzz_check.h"
 
 namespace {
 
-#define JSON_CHECK(cond)                                                    \
-  do {                                                                      \
-    if (!(cond)) {                                                          \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-                   #cond);                                                  \
-      std::abort();                                                         \
-    }                                                                       \
-  } while (0)
 
 void CheckRoundTrip(const dwfs::Json& j, int indent) {
   const std::string dump = j.Dump(indent);
   dwfs::Json again;
   const dwfs::Status st = dwfs::ParseJson(dump, false, &again);
   if (!st.ok()) std::fprintf(stderr, "%s\n", st.message().c_str());
-  JSON_CHECK(st.ok());
-  JSON_CHECK(again.Dump(indent) == dump);
-  JSON_CHECK(again.Dump() == j.Dump());
+  FUZZ_CHECK(st.ok());
+  FUZZ_CHECK(again.Dump(indent) == dump);
+  FUZZ_CHECK(again.Dump() == j.Dump());
 }
 
 }  // namespace
@@ -44,15 +37,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   dwfs::Json j = dwfs::Json("untouched");
   const dwfs::Status st = dwfs::ParseJson(text, require_object, &j);
   if (!st.ok()) {
-    JSON_CHECK(st.code() == dwfs::Status::Code::kInvalidArgument);
+    FUZZ_CHECK(st.code() == dwfs::Status::Code::kInvalidArgument);
     const std::string& msg = st.message();
-    JSON_CHECK(msg.rfind("invalid JSON: ", 0) == 0);
-    JSON_CHECK(msg.find('\n') == std::string::npos);
-    JSON_CHECK(msg.size() < 200);
-    JSON_CHECK(j.type() == dwfs::Json::Type::kString && j.str() == "untouched");
+    FUZZ_CHECK(msg.rfind("invalid JSON: ", 0) == 0);
+    FUZZ_CHECK(msg.find('\n') == std::string::npos);
+    FUZZ_CHECK(msg.size() < 200);
+    FUZZ_CHECK(j.type() == dwfs::Json::Type::kString && j.str() == "untouched");
     return 0;
   }
-  if (require_object) JSON_CHECK(j.type() == dwfs::Json::Type::kObject);
+  if (require_object) FUZZ_CHECK(j.type() == dwfs::Json::Type::kObject);
   CheckRoundTrip(j, 0);
   CheckRoundTrip(j, 2);
   return 0;
