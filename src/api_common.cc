@@ -160,6 +160,13 @@ Status LoadDag(Call& call, const std::string& dag_id, DagRecord* rec, std::share
   return Status::OK();
 }
 
+HttpResponse ListBody(const char* key, Json list, size_t total) {
+  Json body = Json::Object();
+  body.Set(key, std::move(list));
+  body.Set("total_entries", int64_t(total));
+  return HttpResponse::JsonBody(body);
+}
+
 Json DagJson(const DagRecord& rec, const Dag* dag) {
   Json j = Json::Object();
   j.Set("dag_id", rec.dag_id);

@@ -1,6 +1,4 @@
 // /api/v1/dags and /api/v1/dags/{dag_id}[/tasks]: list, get, pause.
-#include <algorithm>
-
 #include "api_internal.h"
 
 namespace dwfs {
@@ -11,35 +9,30 @@ namespace {
 HttpResponse ListDags(Call& call) {
   Page page;
   API_RETURN_IF_ERROR(ParsePage(call, &page));
-  std::optional<bool> paused, only_active;
-  API_RETURN_IF_ERROR(QueryBool(call, "paused", &paused));
+  DagFilter filter;
+  filter.limit = page.limit;
+  filter.offset = page.offset;
+  std::optional<bool> only_active;
+  API_RETURN_IF_ERROR(QueryBool(call, "paused", &filter.paused));
   API_RETURN_IF_ERROR(QueryBool(call, "only_active", &only_active));
-  std::vector<std::string> tags = call.req.QueryAll("tags");
-  std::string pattern = call.req.Query("dag_id_pattern").value_or("");
+  filter.only_active = only_active.value_or(true);
+  filter.tags_any = call.req.QueryAll("tags");
+  filter.dag_id_contains = call.req.Query("dag_id_pattern").value_or("");
   std::string order = call.req.Query("order_by").value_or("dag_id");
   if (order != "dag_id" && order != "-dag_id") {
     return HttpResponse::Problem(400, "order_by '" + order.substr(0, 100) + "': use dag_id or -dag_id");
   }
-  std::vector<DagRecord> all;
-  API_RETURN_IF_ERROR(call.store->ListDagSummaries(&all));
-  std::vector<const DagRecord*> picked;
-  for (const DagRecord& d : all) {
-    if (only_active.value_or(true) && !d.is_active) continue;
-    if (paused && d.is_paused != *paused) continue;
-    if (!pattern.empty() && d.dag_id.find(pattern) == std::string::npos) continue;
-    if (!tags.empty() && std::none_of(tags.begin(), tags.end(), [&](const std::string& t) {
-          return std::find(d.tags.begin(), d.tags.end(), t) != d.tags.end();
-        })) {
-      continue;
-    }
-    picked.push_back(&d);
-  }
-  if (order == "-dag_id") std::reverse(picked.begin(), picked.end());
-  return PagedList("dags", picked, page, [&call](const DagRecord* d, size_t) {
+  filter.descending = order == "-dag_id";
+  std::vector<DagRecord> dags;
+  size_t total = 0;
+  API_RETURN_IF_ERROR(call.store->ListDagSummaries(filter, &dags, &total));
+  Json list = Json::Array();
+  for (const DagRecord& d : dags) {
     std::string error;
-    std::shared_ptr<const Dag> dag = call.dags.Get(*call.store, *d, &error);
-    return DagJson(*d, dag.get());
-  });
+    std::shared_ptr<const Dag> dag = call.dags.Get(*call.store, d, &error);
+    list.Push(DagJson(d, dag.get()));
+  }
+  return ListBody("dags", std::move(list), total);
 }
 
 HttpResponse GetDag(Call& call) {
@@ -106,10 +99,7 @@ HttpResponse ListTasks(Call& call) {
     j.Set("doc_md", t.doc.empty() ? Json() : Json(t.doc));
     tasks.Push(std::move(j));
   }
-  Json body = Json::Object();
-  body.Set("total_entries", int64_t(dag->tasks.size()));
-  body.Set("tasks", std::move(tasks));
-  return HttpResponse::JsonBody(body);
+  return ListBody("tasks", std::move(tasks), dag->tasks.size());
 }
 
 }  // namespace

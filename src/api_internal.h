@@ -108,15 +108,14 @@ struct Page {
   size_t offset = 0;
 };
 Status ParsePage(const Call& call, Page* out);
-// The page of `items` as {"<key>": [to_json(item)...], "total_entries": n}.
+// {"<key>": list, "total_entries": total}: Airflow's shape of a list.
+HttpResponse ListBody(const char* key, Json list, size_t total);
+// The page of `items` as a ListBody of to_json(item, index)s.
 template <class T, class F>
 HttpResponse PagedList(const char* key, const std::vector<T>& items, const Page& page, F to_json) {
   Json list = Json::Array();
   for (size_t i = page.offset; i < items.size() && i - page.offset < page.limit; ++i) list.Push(to_json(items[i], i));
-  Json body = Json::Object();
-  body.Set(key, std::move(list));
-  body.Set("total_entries", int64_t(items.size()));
-  return HttpResponse::JsonBody(body);
+  return ListBody(key, std::move(list), items.size());
 }
 // A query parameter as a boolean ("true"/"false"); InvalidArgument otherwise.
 Status QueryBool(const Call& call, const std::string& name, std::optional<bool>* out);

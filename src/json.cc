@@ -81,6 +81,13 @@ size_t Utf8Len(std::string_view s, size_t i) {
 void AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
   for (size_t i = 0; i < s.size();) {
+    size_t plain = i;  // a run of printable ASCII needing no escape, appended at once
+    while (plain < s.size() && s[plain] >= 0x20 && s[plain] < 0x7F && s[plain] != '"' && s[plain] != '\\') ++plain;
+    if (plain > i) {
+      out->append(s.data() + i, plain - i);
+      i = plain;
+      continue;
+    }
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
       size_t n = Utf8Len(s, i);

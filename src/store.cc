@@ -3,7 +3,9 @@
 // instances are in store_runs.cc. See store.h for the contracts.
 #include "dwfs/store.h"
 
+#include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <utility>
 
 #include "dwfs/dag_loader.h"
@@ -228,14 +230,37 @@ Status PgStore::ListDags(std::vector<DagRecord>* out) {
   });
 }
 
-Status PgStore::ListDagSummaries(std::vector<DagRecord>* out) {
+Status PgStore::ListDagSummaries(const DagFilter& filter, std::vector<DagRecord>* out, size_t* total) {
   return Transact("list DAGs", [&](pqxx::work& tx) {
     out->clear();
+    *total = 0;
     std::string columns = kDagColumns;
     columns.replace(columns.find("source, "), 8, "'', ");  // keeps ReadDag's column positions
-    for (const pqxx::row& r : tx.exec("SELECT " + columns + " FROM dag ORDER BY dag_id")) {
+    Json tags = Json::StringArray(filter.tags_any);
+    // Every value is a parameter; only the fixed direction word is spliced.
+    const std::string where =
+        " FROM dag WHERE (NOT $1::boolean OR is_active) AND ($2::boolean IS NULL OR is_paused = $2)"
+        " AND ($3::text = '' OR strpos(lower(dag_id), lower($3)) > 0)"
+        " AND ($4::json IS NULL OR tags && ARRAY(SELECT json_array_elements_text($4::json)))";
+    Params params;
+    params.Add(filter.only_active).Add(filter.paused).Add(filter.dag_id_contains);
+    if (filter.tags_any.empty()) {
+      params.Add(std::optional<std::string>());
+    } else {
+      params.Add(tags.Dump());
+    }
+    pqxx::result rows = Params(params)
+                            .Add(int64_t(std::min<size_t>(filter.limit, INT64_MAX)))
+                            .Add(int64_t(std::min<size_t>(filter.offset, INT64_MAX)))
+                            .Exec(tx, "SELECT " + columns + ", count(*) OVER ()" + where + " ORDER BY dag_id " +
+                                          (filter.descending ? "DESC" : "ASC") + " LIMIT $5 OFFSET $6");
+    for (const pqxx::row& r : rows) {
       out->emplace_back();
       ReadDag(r, &out->back());
+      *total = r[12].as<size_t>();
+    }
+    if (rows.empty() && filter.offset > 0) {  // past the end: count on its own
+      *total = params.Exec(tx, "SELECT count(*)" + where)[0][0].as<size_t>();
     }
     return Status::OK();
   });

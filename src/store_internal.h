@@ -105,7 +105,7 @@ class PgStore : public Store {
                  bool* changed) override;
   Status DeactivateMissing(const std::set<std::string>& present) override;
   Status ListDags(std::vector<DagRecord>* out) override;
-  Status ListDagSummaries(std::vector<DagRecord>* out) override;
+  Status ListDagSummaries(const DagFilter& filter, std::vector<DagRecord>* out, size_t* total) override;
   Status GetDag(const std::string& dag_id, DagRecord* out) override;
   Status SetPaused(const std::string& dag_id, bool paused, Instant now) override;
   Status DueDags(Instant now, std::vector<std::string>* dag_ids) override;

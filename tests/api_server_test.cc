@@ -241,6 +241,10 @@ TEST_F(ApiServerTest, ListDagsWithFiltersAndPaging) {
   EXPECT_EQ(ids("/api/v1/dags?offset=5"), "2");
   EXPECT_EQ(ids("/api/v1/dags?order_by=-dag_id"), "api_manual,api_etl,2");
   EXPECT_EQ(ids("/api/v1/dags?dag_id_pattern=man"), "api_manual,1");
+  EXPECT_EQ(ids("/api/v1/dags?dag_id_pattern=MAN"), "api_manual,1");  // Airflow's ilike
+  EXPECT_EQ(ids("/api/v1/dags?dag_id_pattern=api%25"), "0");           // % and _ are not wildcards
+  EXPECT_EQ(ids("/api/v1/dags?dag_id_pattern=api_&limit=1&offset=1&order_by=-dag_id"), "api_etl,2");
+  EXPECT_EQ(ids("/api/v1/dags?tags=etl&offset=1"), "1");  // past the end, still counted
   // SQL metacharacters are data, never SQL.
   EXPECT_EQ(ids("/api/v1/dags?dag_id_pattern=%27%3B%20DROP%20TABLE%20dag%3B--"), "0");
   EXPECT_EQ(ids("/api/v1/dags?tags=%27%20OR%201%3D1--"), "0");

@@ -136,6 +136,17 @@ struct StoreBatch {
 
 struct DwfsMetrics;
 
+// What Store::ListDagSummaries selects (Airflow's GET /dags filters).
+struct DagFilter {
+  bool only_active = true;           // inactive (deleted file) DAGs left out
+  std::optional<bool> paused;        // unset: paused and unpaused
+  std::string dag_id_contains;       // case-insensitive substring; "" = any
+  std::vector<std::string> tags_any; // at least one of these tags; empty = any
+  bool descending = false;           // by dag_id
+  size_t limit = 100;
+  size_t offset = 0;
+};
+
 class Store {
  public:
   // Connects to `url` and checks that the schema is at this binary's version
@@ -160,9 +171,10 @@ class Store {
   // Every active DAG whose id is not in `present` becomes inactive.
   virtual Status DeactivateMissing(const std::set<std::string>& present) = 0;
   virtual Status ListDags(std::vector<DagRecord>* out) = 0;  // by dag_id
-  // ListDags without each DAG's source text (DagRecord::source empty; its
-  // hash is there): for listings that do not parse the sources.
-  virtual Status ListDagSummaries(std::vector<DagRecord>* out) = 0;
+  // One page of the DAGs that `filter` selects, without their source texts
+  // (DagRecord::source empty; its hash is there), filtered, ordered and paged
+  // by the database; *total is how many the filter selects in all.
+  virtual Status ListDagSummaries(const DagFilter& filter, std::vector<DagRecord>* out, size_t* total) = 0;
   virtual Status GetDag(const std::string& dag_id, DagRecord* out) = 0;
   // Unpausing sets next_dagrun_check = now.
   virtual Status SetPaused(const std::string& dag_id, bool paused, Instant now) = 0;
