@@ -19,14 +19,29 @@ std::string ForLog(const std::string& name) {
   return out;
 }
 
+std::string RandomBytes(size_t n) {
+  std::string out(n, '\0');
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = getrandom(out.data() + got, n - got, 0);
+    if (r > 0) got += size_t(r);
+  }
+  return out;
+}
+
+std::string Hex(std::string_view bytes) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
 }  // namespace
 
-Authenticator::Authenticator(spdlog::logger& log) : log_(log), key_(32, '\0') {
-  size_t got = 0;
-  while (got < key_.size()) {
-    ssize_t n = getrandom(key_.data() + got, key_.size() - got, 0);
-    if (n > 0) got += size_t(n);
-  }
+Authenticator::Authenticator(spdlog::logger& log) : log_(log), key_(RandomBytes(32)) {
   // A real hash of a random password: unknown users cost what known ones do.
   std::string random(16, '\0');
   for (size_t i = 0; i < random.size(); ++i) random[i] = char('a' + (uint8_t(key_[i]) % 26));
@@ -49,6 +64,11 @@ Status Authenticator::Check(Store& store, const HttpRequest& req, UserRecord* us
     log_.warn("api: malformed credentials from {}", req.remote);
     return Status::Failed("malformed credentials (HTTP Basic expected)");
   }
+  return CheckPassword(store, name, password, req.remote, user);
+}
+
+Status Authenticator::CheckPassword(Store& store, const std::string& name, const std::string& password,
+                                    const std::string& remote, UserRecord* user) {
   UserRecord rec;
   Status st = store.GetUser(name, &rec);
   if (!st.ok() && st.code() != Status::Code::kNotFound) return st;
@@ -69,12 +89,60 @@ Status Authenticator::Check(Store& store, const HttpRequest& req, UserRecord* us
     }
   }
   if (!ok) {
-    log_.warn("api: failed login for user '{}' from {}", ForLog(name), req.remote);
+    log_.warn("api: failed login for user '{}' from {}", ForLog(name), remote);
     return Status::Failed("invalid user name or password");
   }
   *user = std::move(rec);
   user->password_hash.clear();
   return Status::OK();
+}
+
+std::string Authenticator::CreateSession(const std::string& user, Instant now, std::string* csrf) {
+  std::string token = Hex(RandomBytes(32));
+  *csrf = Hex(RandomBytes(32));
+  std::string key = Digest(token);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (sessions_.size() >= kMaxSessions) {
+    auto oldest = sessions_.begin();
+    for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+      if (it->second.last_used < oldest->second.last_used) oldest = it;
+    }
+    sessions_.erase(oldest);
+  }
+  sessions_[key] = {user, *csrf, now};
+  return token;
+}
+
+Status Authenticator::CheckSession(Store& store, const std::string& token, Instant now, UserRecord* user,
+                                   std::string* csrf) {
+  std::string key = Digest(token);
+  std::string name;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = sessions_.find(key);
+    if (it == sessions_.end()) return Status::Failed("not logged in (no such session)");
+    if (now - it->second.last_used > idle) {
+      sessions_.erase(it);
+      return Status::Failed("the session expired: log in again");
+    }
+    it->second.last_used = now;
+    name = it->second.user;
+    *csrf = it->second.csrf;
+  }
+  Status st = store.GetUser(name, user);
+  if (st.code() == Status::Code::kNotFound) {
+    EndSession(token);
+    return Status::Failed("the session's user no longer exists");
+  }
+  DWFS_RETURN_IF_ERROR(st);
+  user->password_hash.clear();
+  return Status::OK();
+}
+
+void Authenticator::EndSession(const std::string& token) {
+  std::string key = Digest(token);
+  std::lock_guard<std::mutex> lock(mu_);
+  sessions_.erase(key);
 }
 
 }  // namespace api

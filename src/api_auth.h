@@ -29,10 +29,28 @@ class Authenticator {
  public:
   explicit Authenticator(spdlog::logger& log);
 
-  // OK and *user (without its hash) for valid credentials. NotFound-free:
-  // every failure is Status::Failed("...") for a 401; IOError when the
-  // store cannot be read (503).
+  // OK and *user (without its hash) for valid Basic credentials in `req`.
+  // NotFound-free: every failure is Status::Failed("...") for a 401;
+  // IOError when the store cannot be read (503).
   Status Check(Store& store, const HttpRequest& req, UserRecord* user);
+  // The same for a name and password (the login form); `remote` for logs.
+  Status CheckPassword(Store& store, const std::string& name, const std::string& password, const std::string& remote,
+                       UserRecord* user);
+
+  // --- browser sessions (the web UI's login) ---
+  // A new session for `user`: returns its token (64 hex digits, for the
+  // cookie) and sets *csrf (64 hex digits, sent back by the page in the
+  // X-CSRF-Token header). Sessions live in this process only; one unused
+  // for `idle` ends. At most kMaxSessions: the least recently used goes.
+  std::string CreateSession(const std::string& user, Instant now, std::string* csrf);
+  // OK with the session's user (read again from the store: a deleted user
+  // or a changed role is seen at once) and CSRF token; Failed when the
+  // token is unknown or expired (or its user is gone).
+  Status CheckSession(Store& store, const std::string& token, Instant now, UserRecord* user, std::string* csrf);
+  void EndSession(const std::string& token);
+
+  static constexpr size_t kMaxSessions = 10000;
+  Seconds idle{12 * 3600};
 
  private:
   std::string Digest(const std::string& password) const;
@@ -46,6 +64,12 @@ class Authenticator {
     std::string digest;
   };
   std::map<std::string, Entry> verified_;  // by user name; GUARDED_BY(mu_)
+  struct Session {
+    std::string user;
+    std::string csrf;
+    Instant last_used;
+  };
+  std::map<std::string, Session> sessions_;  // by Digest(token), never the token; GUARDED_BY(mu_)
 };
 
 }  // namespace api

@@ -160,6 +160,14 @@ Status LoadDag(Call& call, const std::string& dag_id, DagRecord* rec, std::share
   return Status::OK();
 }
 
+HttpResponse Redirect(const std::string& location) {
+  HttpResponse res;
+  res.status = 303;
+  res.Set("Location", location);
+  res.Set("Cache-Control", "no-store");
+  return res;
+}
+
 HttpResponse ListBody(const char* key, Json list, size_t total) {
   Json body = Json::Object();
   body.Set(key, std::move(list));

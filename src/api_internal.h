@@ -24,6 +24,8 @@
 namespace dwfs {
 namespace api {
 
+class Authenticator;  // api_auth.h
+
 // Stored DAG sources parsed once per content hash. Thread-safe.
 class DagCache {
  public:
@@ -55,6 +57,9 @@ struct Call {
   const ApiServerOptions& options;
   spdlog::logger& log;
   std::string user;  // who is calling ("" with auth none), for logs
+  Role role;         // the caller's role (Admin with auth none)
+  std::string csrf_token;  // the caller's session's, "" without a session
+  Authenticator& auth;
 
   const std::string& Param(const std::string& name) const { return params.at(name); }
 };
@@ -73,11 +78,20 @@ struct Route {
   // Public routes only: a 200 answer is reused for this long (per path),
   // answered on the io thread without a worker or the database.
   std::chrono::milliseconds cache_for{0};
+  // A browser page: without valid credentials, a redirect to /login
+  // instead of a 401.
+  bool page = false;
 };
+
+// The web UI's session cookie (HttpOnly, SameSite=Strict).
+inline constexpr const char* kSessionCookie = "dwfs_session";
+// 303 See Other to `location`.
+HttpResponse Redirect(const std::string& location);
 
 void AddDagRoutes(std::vector<Route>* routes);   // api_dags.cc
 void AddRunRoutes(std::vector<Route>* routes);   // api_runs.cc
 void AddMiscRoutes(std::vector<Route>* routes);  // api_misc.cc
+void AddUiRoutes(std::vector<Route>* routes);    // api_ui.cc: the web UI's pages and data
 
 // A Status as a problem response: InvalidArgument 400, NotFound 404,
 // AlreadyExists and FailedPrecondition 409, IOError 503 (database), others
@@ -127,9 +141,15 @@ Json Time(const std::optional<Instant>& t);
 // its definition (null otherwise).
 Status LoadDag(Call& call, const std::string& dag_id, DagRecord* rec, std::shared_ptr<const Dag>* dag);
 
+// The stored run (404 naming DAG and run when absent). api_runs.cc
+Status LoadRun(Call& call, const std::string& dag_id, const std::string& run_id, RunRecord* run);
+
 // Shapes shared by several routes.
 Json DagJson(const DagRecord& rec, const Dag* dag);
 Json RunJson(const RunRecord& run);
+// A task instance of `run` (`task` and `t` may be null: not in the DAG any
+// more, or no row yet). api_runs.cc
+Json InstanceJson(const RunRecord& run, const std::string& task_id, const Task* task, const TaskInstanceRecord* t);
 
 }  // namespace api
 }  // namespace dwfs

@@ -11,8 +11,6 @@
 namespace dwfs {
 namespace api {
 
-namespace {
-
 // The stored run (404 naming DAG and run when absent).
 Status LoadRun(Call& call, const std::string& dag_id, const std::string& run_id, RunRecord* run) {
   Status st = call.store->GetRun(dag_id, run_id, run);
@@ -25,6 +23,30 @@ Status LoadRun(Call& call, const std::string& dag_id, const std::string& run_id,
   }
   return st;
 }
+
+Json InstanceJson(const RunRecord& run, const std::string& task_id, const Task* task, const TaskInstanceRecord* t) {
+  Json j = Json::Object();
+  j.Set("task_id", task_id);
+  j.Set("dag_id", run.dag_id);
+  j.Set("dag_run_id", run.info.run_id);
+  j.Set("execution_date", FormatIso(run.info.logical_date, TimeZone()));
+  j.Set("start_date", t ? Time(t->ti.start_date) : Json());
+  j.Set("end_date", t ? Time(t->ti.end_date) : Json());
+  j.Set("duration", t && t->duration ? Json(*t->duration) : Json());
+  j.Set("state", t && t->ti.state != TaskState::kNone ? Json(TaskStateName(t->ti.state)) : Json());
+  j.Set("try_number", t ? t->ti.try_number : 0);
+  j.Set("max_tries", t ? t->ti.max_tries : task ? task->retries + 1 : 1);
+  j.Set("hostname", t ? t->hostname : "");
+  j.Set("pid", t && t->pid ? Json(*t->pid) : Json());
+  j.Set("pool", t && !t->pool.empty() ? t->pool : task ? task->pool : "default_pool");
+  j.Set("pool_slots", task ? task->pool_slots : 1);
+  j.Set("priority_weight", task ? task->priority_weight : 1);
+  j.Set("operator", task ? Json(task->operator_name) : Json());
+  j.Set("note", t && !t->ti.reason.empty() ? Json(t->ti.reason) : Json());
+  return j;
+}
+
+namespace {
 
 HttpResponse ListRuns(Call& call) {
   const std::string& dag_id = call.Param("dag_id");
@@ -95,28 +117,6 @@ HttpResponse GetRun(Call& call) {
   RunRecord run;
   API_RETURN_IF_ERROR(LoadRun(call, call.Param("dag_id"), call.Param("dag_run_id"), &run));
   return HttpResponse::JsonBody(RunJson(run));
-}
-
-Json InstanceJson(const RunRecord& run, const std::string& task_id, const Task* task, const TaskInstanceRecord* t) {
-  Json j = Json::Object();
-  j.Set("task_id", task_id);
-  j.Set("dag_id", run.dag_id);
-  j.Set("dag_run_id", run.info.run_id);
-  j.Set("execution_date", FormatIso(run.info.logical_date, TimeZone()));
-  j.Set("start_date", t ? Time(t->ti.start_date) : Json());
-  j.Set("end_date", t ? Time(t->ti.end_date) : Json());
-  j.Set("duration", t && t->duration ? Json(*t->duration) : Json());
-  j.Set("state", t && t->ti.state != TaskState::kNone ? Json(TaskStateName(t->ti.state)) : Json());
-  j.Set("try_number", t ? t->ti.try_number : 0);
-  j.Set("max_tries", t ? t->ti.max_tries : task ? task->retries + 1 : 1);
-  j.Set("hostname", t ? t->hostname : "");
-  j.Set("pid", t && t->pid ? Json(*t->pid) : Json());
-  j.Set("pool", t && !t->pool.empty() ? t->pool : task ? task->pool : "default_pool");
-  j.Set("pool_slots", task ? task->pool_slots : 1);
-  j.Set("priority_weight", task ? task->priority_weight : 1);
-  j.Set("operator", task ? Json(task->operator_name) : Json());
-  j.Set("note", t && !t->ti.reason.empty() ? Json(t->ti.reason) : Json());
-  return j;
 }
 
 // Every task of the run: the DAG's tasks in dependency order (those with
@@ -310,6 +310,36 @@ HttpResponse ClearInstances(Call& call) {
   return HttpResponse::JsonBody(out);
 }
 
+// Airflow's "mark success/failed" of one task instance: body {"new_state":
+// "success"|"failed", "dry_run": bool (default false)}.
+HttpResponse MarkInstance(Call& call) {
+  Json body;
+  API_RETURN_IF_ERROR(ParseBody(call.req, &body));
+  API_RETURN_IF_ERROR(CheckKeys(body, {"new_state", "dry_run"}));
+  std::optional<std::string> new_state;
+  std::optional<bool> dry_run;
+  API_RETURN_IF_ERROR(GetString(body, "new_state", &new_state));
+  API_RETURN_IF_ERROR(GetBool(body, "dry_run", &dry_run));
+  if (!new_state || (*new_state != "success" && *new_state != "failed")) {
+    return HttpResponse::Problem(400, "new_state must be \"success\" or \"failed\"");
+  }
+  RunRecord run;
+  API_RETURN_IF_ERROR(LoadRun(call, call.Param("dag_id"), call.Param("dag_run_id"), &run));
+  const std::string& task_id = call.Param("task_id");
+  if (!dry_run.value_or(false)) {
+    TaskState state = *new_state == "success" ? TaskState::kSuccess : TaskState::kFailed;
+    API_RETURN_IF_ERROR(call.store->MarkTaskInstances(run.dag_id, run.info.run_id, {task_id}, state, call.now));
+    call.log.info("api: {} marked {} of run {} of DAG {} {}", call.user.empty() ? "-" : call.user, task_id,
+                  run.info.run_id, run.dag_id, *new_state);
+  }
+  std::vector<Json> all;
+  API_RETURN_IF_ERROR(RunInstances(call, run, &all));
+  for (Json& j : all) {
+    if (j.Find("task_id")->str() == task_id) return HttpResponse::JsonBody(j);
+  }
+  return HttpResponse::Problem(404, "task '" + task_id + "' not found in run '" + run.info.run_id + "'");
+}
+
 }  // namespace
 
 void AddRunRoutes(std::vector<Route>* routes) {
@@ -324,6 +354,8 @@ void AddRunRoutes(std::vector<Route>* routes) {
   routes->push_back({"GET",
                      "/api/v1/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/logs/{task_try_number}",
                      Access::kViewer, GetLog});
+  routes->push_back({"PATCH", "/api/v1/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}", Access::kOp,
+                     MarkInstance});
   routes->push_back({"POST", "/api/v1/dags/{dag_id}/clearTaskInstances", Access::kOp, ClearInstances});
 }
 

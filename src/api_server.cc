@@ -12,6 +12,7 @@
 
 #include "api_auth.h"
 #include "api_internal.h"
+#include "dwfs/password.h"
 
 namespace dwfs {
 
@@ -89,6 +90,7 @@ class ApiServer::Impl : public std::enable_shared_from_this<ApiServer::Impl> {
     api::AddDagRoutes(&routes_);
     api::AddRunRoutes(&routes_);
     api::AddMiscRoutes(&routes_);
+    api::AddUiRoutes(&routes_);
     for (const api::Route& r : routes_) patterns_.push_back(PathSegments(r.pattern));
     options_.http.name = "api server";
     server_ = std::make_unique<HttpServer>(
@@ -150,6 +152,7 @@ class ApiServer::Impl : public std::enable_shared_from_this<ApiServer::Impl> {
       }
       self->log_.debug("api: {} {} {} -> {} ({:.1f} ms)", who.empty() ? "-" : who, req.method, req.target, res.status,
                        ms);
+      res.Set("X-Content-Type-Options", "nosniff");
       reply(std::move(res));
     });
   }
@@ -192,15 +195,33 @@ class ApiServer::Impl : public std::enable_shared_from_this<ApiServer::Impl> {
       log_.error("api: database unavailable: {}", st.message());
       return HttpResponse::Problem(503, "the metadata database is unavailable");
     }
+    Role role = Role::kAdmin;  // auth none: everyone
+    std::string csrf;
     if (route.access != api::Access::kPublic && options_.auth == "basic") {
       UserRecord user;
-      Status a = auth_.Check(*store, req, &user);
+      std::optional<std::string> session = CookieValue(req.Header("cookie"), api::kSessionCookie);
+      bool by_session = session && req.Header("authorization").empty();
+      Status a = by_session ? auth_.CheckSession(*store, *session, clock_.Now(), &user, &csrf)
+                            : auth_.Check(*store, req, &user);
+      if (a.ok() && by_session && req.method != "GET" && req.method != "HEAD" &&
+          !ConstantTimeEquals(req.Header("x-csrf-token"), csrf)) {
+        log_.warn("api: {} {} from {} with a session but without its CSRF token: refused", req.method, req.path,
+                  req.remote);
+        stores_.Release(std::move(store));
+        return HttpResponse::Problem(403, "the request lacks the session's X-CSRF-Token header");
+      }
       if (!a.ok()) {
         stores_.Release(std::move(store));
         if (a.code() != Status::Code::kFailed) return api::StatusResponse(a);
-        return HttpResponse::Problem(401, a.message()).Set("WWW-Authenticate", "Basic realm=\"dwfs\", charset=\"UTF-8\"");
+        if (route.page) return api::Redirect("/login");
+        HttpResponse res = HttpResponse::Problem(401, a.message());
+        // No Basic challenge for the browser UI: a browser would pop up its
+        // own login dialog instead of letting the page go to /login.
+        if (!session && req.path.rfind("/ui/", 0) != 0) res.Set("WWW-Authenticate", "Basic realm=\"dwfs\", charset=\"UTF-8\"");
+        return res;
       }
       *who = user.username;
+      role = user.role;
       if (!Allowed(route.access, user.role)) {
         stores_.Release(std::move(store));
         return HttpResponse::Problem(403, std::string("user '") + user.username + "' (role " + RoleName(user.role) +
@@ -209,7 +230,7 @@ class ApiServer::Impl : public std::enable_shared_from_this<ApiServer::Impl> {
     }
     HttpResponse res;
     {
-      api::Call call{req, std::move(params), store.get(), clock_.Now(), dags_, options_, log_, *who};
+      api::Call call{req, std::move(params), store.get(), clock_.Now(), dags_, options_, log_, *who, role, csrf, auth_};
       try {
         res = route.handler(call);
       } catch (const std::exception& e) {

@@ -69,7 +69,7 @@ Status RunApiServer(CliContext& ctx, const ApiArgs& a) {
   ApiServer server(io, o, ctx.clock(), ctx.log());
   DWFS_RETURN_IF_ERROR(server.Start());
   ctx.out() << "dwfs api server on " << (o.http.tls_cert.empty() ? "http" : "https") << "://" << o.http.host << ":"
-            << server.port() << "/api/v1 (auth: " << o.auth << ")" << std::endl;
+            << server.port() << "/api/v1 (auth: " << o.auth << "); web UI at /" << std::endl;
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;

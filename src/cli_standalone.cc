@@ -299,8 +299,10 @@ Status RunStandalone(CliContext& ctx, std::optional<int> num_loops, StopSignals&
   if (!st.ok()) {
     ctx.log().error("{} (continuing without the API)", st.message());
   } else {
-    out << "  api:         " << (api_options.http.tls_cert.empty() ? "http" : "https") << "://"
-        << api_options.http.host << ":" << api.port() << "/api/v1" << admin_note << "\n";
+    std::string base = std::string(api_options.http.tls_cert.empty() ? "http" : "https") + "://" +
+                       api_options.http.host + ":" + std::to_string(api.port());
+    out << "  api:         " << base << "/api/v1" << admin_note << "\n";
+    out << "  web ui:      " << base << "/ (same users)\n";
     out.flush();
   }
 

@@ -175,7 +175,11 @@ bool ParseTarget(std::string_view target, std::string* path,
     start = end + 1;
   }
   if (q == std::string_view::npos) return true;
-  std::string_view qs = target.substr(q + 1);
+  return ParseQueryString(target.substr(q + 1), query);
+}
+
+bool ParseQueryString(std::string_view qs, std::vector<std::pair<std::string, std::string>>* query) {
+  query->clear();
   while (!qs.empty()) {
     size_t amp = qs.find('&');
     std::string_view part = qs.substr(0, amp);
@@ -188,6 +192,22 @@ bool ParseTarget(std::string_view target, std::string* path,
     query->emplace_back(std::move(k), std::move(v));
   }
   return true;
+}
+
+std::optional<std::string> CookieValue(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    size_t semi = header.find(';');
+    std::string_view part = header.substr(0, semi);
+    header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+    size_t eq = part.find('=');
+    if (eq == std::string_view::npos || part.substr(0, eq) != name) continue;
+    std::string_view value = part.substr(eq + 1);
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+    return std::string(value);
+  }
+  return std::nullopt;
 }
 
 std::vector<std::string> PathSegments(std::string_view path) {

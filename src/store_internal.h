@@ -131,6 +131,12 @@ class PgStore : public Store {
                           RunRecord* run) override;
   Status ParkRuns(int64_t owner) override;
 
+  Status ListLatestRuns(const std::vector<std::string>& dag_ids, int per_dag,
+                        std::map<std::string, std::vector<RunRecord>>* out) override;
+  Status ListTaskInstancesOfRuns(const std::string& dag_id, const std::vector<std::string>& run_ids,
+                                 std::vector<TaskInstanceRecord>* out) override;
+  Status MarkTaskInstances(const std::string& dag_id, const std::string& run_id,
+                           const std::vector<std::string>& task_ids, TaskState state, Instant now) override;
   Status ListTaskInstances(const std::string& dag_id, const std::string& run_id,
                            std::vector<TaskInstanceRecord>* out) override;
   Status Apply(const StoreBatch& batch, std::optional<int64_t> owner, std::set<std::string>* lost) override;

@@ -2,6 +2,7 @@
 // instances, tries and XCom. See store.h for the contracts and store.cc
 // for the transaction helper.
 #include <algorithm>
+#include <set>
 #include <tuple>
 #include <utility>
 
@@ -169,6 +170,19 @@ Status PgStore::ListRuns(const std::string& dag_id, std::optional<RunState> stat
   });
 }
 
+Status PgStore::ListLatestRuns(const std::vector<std::string>& dag_ids, int per_dag,
+                              std::map<std::string, std::vector<RunRecord>>* out) {
+  return Transact("list latest runs", [&](pqxx::work& tx) {
+    out->clear();
+    std::vector<RunRecord> runs = ReadRuns(Params().Add(TextArrayLiteral(dag_ids)).Add(per_dag).Exec(
+        tx, std::string("SELECT ") + kRunColumns +
+                " FROM (SELECT *, row_number() OVER (PARTITION BY dag_id ORDER BY logical_date DESC) AS n"
+                " FROM dag_run WHERE dag_id = ANY ($1::text[])) r WHERE r.n <= $2 ORDER BY r.dag_id, r.logical_date DESC"));
+    for (RunRecord& run : runs) (*out)[run.dag_id].push_back(std::move(run));
+    return Status::OK();
+  });
+}
+
 Status PgStore::PreviousRunStates(const std::string& dag_id, Instant logical_date,
                                   std::map<std::string, TaskState>* out) {
   return Transact("read previous run", [&](pqxx::work& tx) {
@@ -294,11 +308,16 @@ Status PgStore::ReleaseRuns(int64_t owner) {
 
 Status PgStore::ListTaskInstances(const std::string& dag_id, const std::string& run_id,
                                   std::vector<TaskInstanceRecord>* out) {
+  return ListTaskInstancesOfRuns(dag_id, {run_id}, out);
+}
+
+Status PgStore::ListTaskInstancesOfRuns(const std::string& dag_id, const std::vector<std::string>& run_ids,
+                                        std::vector<TaskInstanceRecord>* out) {
   return Transact("list task instances", [&](pqxx::work& tx) {
     out->clear();
-    pqxx::result r = Params().Add(dag_id).Add(run_id).Exec(
+    pqxx::result r = Params().Add(dag_id).Add(TextArrayLiteral(run_ids)).Exec(
         tx, std::string("SELECT ") + kInstanceColumns +
-                " FROM task_instance t WHERE t.dag_id = $1 AND t.run_id = $2 ORDER BY t.task_id");
+                " FROM task_instance t WHERE t.dag_id = $1 AND t.run_id = ANY ($2::text[]) ORDER BY t.run_id, t.task_id");
     for (const pqxx::row& row : r) out->push_back(ReadInstance(row));
     return Status::OK();
   });
@@ -413,15 +432,55 @@ void ClearInstances(pqxx::transaction_base& tx, const std::string& dag_id, const
       " AND task_id = ANY ($3::text[])");
 }
 
+// Reopens a run for a scheduler to carry on (queued, no owner); false when
+// it does not exist.
+bool ReopenRun(pqxx::transaction_base& tx, const std::string& dag_id, const std::string& run_id, Instant now) {
+  return !Params()
+              .Add(dag_id)
+              .Add(run_id)
+              .Add(now)
+              .Exec(tx,
+                    "UPDATE dag_run SET state = 'queued', end_date = NULL, owner_id = NULL, cleared_at = "
+                    "to_timestamp($3::float8) WHERE dag_id = $1 AND run_id = $2 RETURNING id")
+              .empty();
+}
+
 Status PgStore::ClearTaskInstances(const std::string& dag_id, const std::string& run_id,
                                    const std::vector<std::string>& task_ids, Instant now) {
   return Transact("clear task instances", [&](pqxx::work& tx) {
-    pqxx::result run = Params().Add(dag_id).Add(run_id).Add(now).Exec(
-        tx,
-        "UPDATE dag_run SET state = 'queued', end_date = NULL, owner_id = NULL, cleared_at = to_timestamp($3::float8)"
-        " WHERE dag_id = $1 AND run_id = $2 RETURNING id");
-    if (run.empty()) return RunNotFound(dag_id, run_id);
+    if (!ReopenRun(tx, dag_id, run_id, now)) return RunNotFound(dag_id, run_id);
     ClearInstances(tx, dag_id, run_id, task_ids);
+    WakeSchedulers(tx, dag_id, now);
+    return Status::OK();
+  });
+}
+
+Status PgStore::MarkTaskInstances(const std::string& dag_id, const std::string& run_id,
+                                  const std::vector<std::string>& task_ids, TaskState state, Instant now) {
+  return Transact("mark task instances", [&](pqxx::work& tx) {
+    // Locks the run, then its rows, in the order Apply uses.
+    if (!ReopenRun(tx, dag_id, run_id, now)) return RunNotFound(dag_id, run_id);
+    pqxx::result rows = Params().Add(dag_id).Add(run_id).Add(TextArrayLiteral(task_ids)).Exec(
+        tx, "SELECT task_id, state FROM task_instance WHERE dag_id = $1 AND run_id = $2 AND task_id = ANY ($3::text[])"
+            " ORDER BY task_id FOR UPDATE");
+    std::set<std::string> found;
+    for (const pqxx::row& r : rows) {
+      TaskState current = StateOf(r[1]);
+      if (current == TaskState::kRunning || current == TaskState::kQueued) {
+        return Status::FailedPrecondition("task '" + Text(r[0]) + "' of run '" + run_id + "' is " +
+                                          TaskStateName(current) + ": wait for it to end (or clear it)");
+      }
+      found.insert(Text(r[0]));
+    }
+    for (const std::string& t : task_ids) {
+      if (!found.count(t)) {
+        return Status::NotFound("task '" + t + "' has no instance in run '" + run_id + "' yet");
+      }
+    }
+    Params().Add(dag_id).Add(run_id).Add(TextArrayLiteral(task_ids)).Add(TaskStateName(state)).Add(now).Exec(
+        tx,
+        "UPDATE task_instance SET state = $4, next_retry_at = NULL, end_date = coalesce(end_date, to_timestamp($5::float8)),"
+        " reason = 'marked ' || $4 WHERE dag_id = $1 AND run_id = $2 AND task_id = ANY ($3::text[])");
     WakeSchedulers(tx, dag_id, now);
     return Status::OK();
   });

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <regex>
 
+#include "api_test_fixture.h"
 #include "api_thread.h"
 #include "dwfs/password.h"
 #include "dwfs/store.h"
@@ -27,18 +28,11 @@
 namespace dwfs {
 namespace {
 
+using testing::AddUser;
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = asio::ssl;
-
-void AddUser(Store& store, const std::string& name, Role role) {
-  UserRecord u;
-  u.username = name;
-  u.role = role;
-  ASSERT_TRUE(HashPassword("pw-" + name, &u.password_hash).ok());
-  ASSERT_TRUE(store.CreateUser(u, Instant()).ok());
-}
 
 TEST(ApiProcessTest, ServesUntilSigterm) {
   TestDatabase db;

@@ -69,6 +69,14 @@ bool PercentDecode(std::string_view in, bool plus_is_space, std::string* out);
 bool ParseTarget(std::string_view target, std::string* path,
                  std::vector<std::pair<std::string, std::string>>* query);
 
+// Decodes "a=1&b=x+y" (a query string or an
+// application/x-www-form-urlencoded body) into *query. False on a malformed
+// escape or a NUL byte.
+bool ParseQueryString(std::string_view qs, std::vector<std::pair<std::string, std::string>>* query);
+
+// The value of cookie `name` in a Cookie header ("a=1; b=2"), or nullopt.
+std::optional<std::string> CookieValue(std::string_view header, std::string_view name);
+
 // Splits "/a/b/c" into {"a", "b", "c"} (empty segments dropped).
 std::vector<std::string> PathSegments(std::string_view path);
 

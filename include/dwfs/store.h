@@ -199,6 +199,10 @@ class Store {
   virtual Status FindRunAt(const std::string& dag_id, Instant logical_date, RunRecord* out) = 0;
   // By logical date, newest first; `state` filters when set.
   virtual Status ListRuns(const std::string& dag_id, std::optional<RunState> state, std::vector<RunRecord>* out) = 0;
+  // The latest `per_dag` runs (by logical date, newest first) of each DAG in
+  // `dag_ids`; DAGs without runs are absent from *out.
+  virtual Status ListLatestRuns(const std::vector<std::string>& dag_ids, int per_dag,
+                                std::map<std::string, std::vector<RunRecord>>* out) = 0;
   // depends_on_past: the task states of the run before `logical_date`
   // (task_id -> state); empty map when there is none.
   virtual Status PreviousRunStates(const std::string& dag_id, Instant logical_date,
@@ -259,6 +263,9 @@ class Store {
   // Every stored instance of a run (by task_id).
   virtual Status ListTaskInstances(const std::string& dag_id, const std::string& run_id,
                                    std::vector<TaskInstanceRecord>* out) = 0;
+  // The same for several runs of a DAG at once (by run_id, then task_id).
+  virtual Status ListTaskInstancesOfRuns(const std::string& dag_id, const std::vector<std::string>& run_ids,
+                                         std::vector<TaskInstanceRecord>* out) = 0;
   // Writes a batch in one transaction, only for runs owned by `owner` (when
   // set): rows of runs owned by someone else are skipped and their run ids
   // returned in *lost (the run was adopted or cleared elsewhere).
@@ -271,6 +278,14 @@ class Store {
   // now). Missing instances are ignored.
   virtual Status ClearTaskInstances(const std::string& dag_id, const std::string& run_id,
                                     const std::vector<std::string>& task_ids, Instant now) = 0;
+  // "Mark success/failed": sets the named instances to `state` (success or
+  // failed; end_date now when unset, note "marked <state>") and reopens the
+  // run as ClearTaskInstances does, so that a scheduler carries it on from
+  // there. FailedPrecondition naming the task when one of them is queued or
+  // running (its process is still at work), NotFound when the run or one of
+  // the instances does not exist; nothing is changed then.
+  virtual Status MarkTaskInstances(const std::string& dag_id, const std::string& run_id,
+                                   const std::vector<std::string>& task_ids, TaskState state, Instant now) = 0;
   // The XCom value of the latest successful try of a task in a run.
   virtual Status GetXcom(const std::string& dag_id, const std::string& run_id, const std::string& task_id,
                          std::optional<std::string>* out) = 0;

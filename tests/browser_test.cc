@@ -1,0 +1,277 @@
+// The web UI end to end in headless Chromium: a real `dwfs scheduler`
+// process and the API server over the test PostgreSQL, driven through
+// chromedriver (webdriver.h). Logs in, sees the DAG list and the import
+// errors banner, unpauses a DAG, triggers a run with conf, watches its cells
+// turn green (and one red), opens the graph and the source, opens the
+// failing task's log, clears it and sees its second try; hostile text
+// (DAG description, tags, log lines, import errors) stays text; the
+// list at a phone's width. Screenshots of each page go to
+// ArtifactDir("screenshots") (printed).
+#include <gtest/gtest.h>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "api_test_fixture.h"
+#include "api_thread.h"
+#include "dwfs/password.h"
+#include "dwfs/store.h"
+#include "dwfs_process.h"
+#include "test_database.h"
+#include "test_util.h"
+#include "webdriver.h"
+
+namespace dwfs {
+namespace {
+
+using testing::AddUser;
+using testing::ArtifactDir;
+using testing::Browser;
+using testing::ChromeDriver;
+using std::chrono::milliseconds;
+
+constexpr const char* kXss = "<script>window.__xss = 1</script><img src=x onerror=\"window.__xss = 2\">";
+
+class BrowserTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string missing = testing::MissingBrowserDeps();
+    ASSERT_EQ(missing, "");
+    DWFS_REQUIRE_DB(db_);
+    store_ = db_.OpenStore();
+    ASSERT_NE(store_, nullptr);
+    AddUser(*store_, "op", Role::kOp);
+    AddUser(*store_, "viewer", Role::kViewer);
+    std::string dags = home_.path() + "/dags";
+    std::filesystem::create_directories(dags);
+    std::ofstream(dags + "/ui_demo.yaml") << "dag_id: ui_demo\n"
+                                             "description: 'Demo " << kXss << " \"quoted\"'\n"
+                                             "tags: [demo, '<b>bold</b>']\n"
+                                             "schedule: null\n"
+                                             "tasks:\n"
+                                             "  - task_id: hello\n"
+                                             "    bash_command: echo \"hello {{ dag_run.conf.who }}\"\n"
+                                             "  - task_id: side\n"
+                                             "    bash_command: \"true\"\n"
+                                             "  - task_id: fail_me\n"
+                                             "    upstream: [hello]\n"
+                                             "    bash_command: |\n"
+                                             "      echo '" << kXss << "'\n"
+                                             "      echo about to fail\n"
+                                             "      exit 3\n";
+    std::ofstream(dags + "/broken.yaml") << "dag_id: \"bad<script>window.__xss = 3</script>\"\ntasks: []\n";
+    std::map<std::string, std::string> env = {{"DWFS_HOME", home_.path()},
+                                              {"DWFS_DATABASE_URL", db_.url()},
+                                              {"PATH", "/usr/bin:/bin"},
+                                              {"DWFS__CORE__DAGS_ARE_PAUSED_AT_CREATION", "true"},
+                                              {"DWFS__SCHEDULER__HEALTH_CHECK_PORT", "0"},
+                                              {"DWFS__SCHEDULER__HEARTBEAT", "1s"}};
+    scheduler_ = std::make_unique<DwfsProcess>(std::vector<std::string>{"scheduler"}, env,
+                                               home_.path() + "/scheduler.log");
+    ASSERT_TRUE(scheduler_->started());
+    log_ = std::make_shared<spdlog::logger>("browser", std::make_shared<spdlog::sinks::null_sink_mt>());
+    ApiServerOptions o;
+    o.http.host = "127.0.0.1";
+    o.http.port = 0;
+    o.database_url = db_.url();
+    api_ = std::make_unique<ApiThread>(o, clock_, *log_);
+    ASSERT_TRUE(api_->Start().ok());
+    base_ = "http://127.0.0.1:" + std::to_string(api_->port());
+    ASSERT_TRUE(WaitFor([&] {
+      DagRecord rec;
+      return store_->GetDag("ui_demo", &rec).ok() || scheduler_->Exited();
+    })) << scheduler_->Log();
+    driver_ = std::make_unique<ChromeDriver>(ArtifactDir("logs"));
+    browser_ = std::make_unique<Browser>(*driver_);
+  }
+
+  void TearDown() override {
+    browser_.reset();
+    driver_.reset();
+    api_.reset();
+    if (scheduler_) {
+      scheduler_->Signal(SIGTERM);
+      EXPECT_EQ(scheduler_->Wait(), 0) << scheduler_->Log();
+    }
+  }
+
+  void Shot(const std::string& name) {
+    std::filesystem::create_directories(ArtifactDir("screenshots"));
+    std::string path = ArtifactDir("screenshots") + "/BrowserTest." + name + ".png";
+    browser_->Screenshot(path);
+    std::cout << "screenshot: " << path << std::endl;
+  }
+
+  void LogIn(const std::string& user) {
+    browser_->Navigate(base_ + "/");
+    browser_->Find("#username");  // redirected to the login form
+    EXPECT_NE(browser_->CurrentUrl().find("/login"), std::string::npos);
+    browser_->Type("#username", user);
+    browser_->Type("#password", "pw-" + user);
+    browser_->Click("#login-submit");
+    browser_->Find("#dag-list tr[data-dag-id=\"ui_demo\"]", milliseconds(20000));
+  }
+
+  // No injected markup ran or was created anywhere on the page.
+  void ExpectNoInjection() {
+    Json r = browser_->ExecuteScript(
+        "return [window.__xss === undefined, document.querySelectorAll('img[src=x]').length,"
+        " Array.from(document.scripts).filter(s => !s.src).length];");
+    EXPECT_EQ(r.Dump(), "[true,0,0]");
+    EXPECT_FALSE(browser_->AlertText().has_value());
+  }
+
+  std::string TaskState(const std::string& run_id, const std::string& task_id, int* tries = nullptr) {
+    std::vector<TaskInstanceRecord> tis;
+    if (!store_->ListTaskInstances("ui_demo", run_id, &tis).ok()) return "";
+    for (const auto& t : tis) {
+      if (t.task_id != task_id) continue;
+      if (tries) *tries = t.ti.try_number;
+      return TaskStateName(t.ti.state);
+    }
+    return "";
+  }
+
+  TestDatabase db_;
+  std::unique_ptr<Store> store_;
+  TempDir home_;
+  SystemClock clock_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::unique_ptr<DwfsProcess> scheduler_;
+  std::unique_ptr<ApiThread> api_;
+  std::string base_;
+  std::unique_ptr<ChromeDriver> driver_;
+  std::unique_ptr<Browser> browser_;
+};
+
+TEST_F(BrowserTest, OperateADagFromLoginToClear) {
+  LogIn("op");
+  // The session cookie is out of the page's reach.
+  std::optional<testing::Cookie> cookie = browser_->FindCookie("dwfs_session");
+  ASSERT_TRUE(cookie.has_value());
+  EXPECT_TRUE(cookie->http_only);
+  EXPECT_EQ(cookie->same_site, "Strict");
+  EXPECT_EQ(browser_->ExecuteScript("return document.cookie;").str(), "");
+
+  // The import errors banner names the broken file; its message is text.
+  browser_->WaitFor("import errors banner", [&] {
+    return browser_->Exists("#import-errors .import-error") &&
+           browser_->Text("#import-errors").find("bad<script>window.__xss = 3</script>") != std::string::npos;
+  }, milliseconds(20000));
+  EXPECT_NE(browser_->Text("#import-errors").find("broken.yaml"), std::string::npos);
+  ExpectNoInjection();
+  Shot("01-dag-list");
+
+  // Unpause from the list.
+  std::string toggle = "#dag-list tr[data-dag-id=\"ui_demo\"] button.pause-toggle";
+  EXPECT_EQ(browser_->Attribute(toggle, "aria-pressed").value_or(""), "true");
+  browser_->Click(toggle);
+  browser_->WaitFor("the DAG unpaused", [&] {
+    DagRecord rec;
+    return store_->GetDag("ui_demo", &rec).ok() && !rec.is_paused &&
+           browser_->Attribute(toggle, "aria-pressed").value_or("") == "false";
+  });
+
+  // The DAG page: description and tags as text.
+  browser_->Click("#dag-list tr[data-dag-id=\"ui_demo\"] a.dag-link");
+  browser_->Find("#trigger-button");
+  browser_->WaitFor("the description", [&] {
+    return browser_->ExecuteScript("return document.body.innerText;").str().find(kXss) != std::string::npos;
+  });
+  ExpectNoInjection();
+
+  // Trigger with conf and watch the cells turn green (fail_me red).
+  browser_->Click("#trigger-button");
+  browser_->Clear("#trigger-conf");
+  browser_->Type("#trigger-conf", R"({"who": "browser"})");
+  browser_->Click("#trigger-submit");
+  std::string run_id;
+  browser_->WaitFor("a run in the store", [&] {
+    std::vector<RunRecord> runs;
+    if (!store_->ListRuns("ui_demo", std::nullopt, &runs).ok() || runs.empty()) return false;
+    run_id = runs[0].info.run_id;
+    return true;
+  });
+  auto cell = [&](const std::string& task) {
+    return "button.ti-cell[data-task-id=\"" + task + "\"][data-run-id=\"" + run_id + "\"]";
+  };
+  browser_->WaitFor("cells turn green and red", [&] {
+    return browser_->Attribute(cell("hello"), "data-state").value_or("") == "success" &&
+           browser_->Attribute(cell("side"), "data-state").value_or("") == "success" &&
+           browser_->Attribute(cell("fail_me"), "data-state").value_or("") == "failed";
+  }, milliseconds(60000));
+  EXPECT_EQ(TaskState(run_id, "hello"), "success");
+  Shot("02-grid");
+
+  // The graph, laid out in layers, and the source.
+  browser_->Click("#tab-graph");
+  browser_->WaitFor("three graph nodes", [&] { return browser_->FindAll("svg#graph g.node").size() == 3; });
+  Shot("03-graph");
+  browser_->Click("#tab-code");
+  browser_->WaitFor("the source", [&] {
+    return browser_->Exists("#dag-source") && browser_->Text("#dag-source").find("dag_id: ui_demo") != std::string::npos;
+  });
+  ExpectNoInjection();
+  Shot("04-code");
+
+  // The failing task's log: its lines are text.
+  browser_->Click("#tab-grid");
+  browser_->Click(cell("fail_me"));
+  browser_->WaitFor("the failing task's log", [&] {
+    return browser_->Exists("#ti-log") && browser_->Text("#ti-log").find("about to fail") != std::string::npos;
+  }, milliseconds(20000));
+  EXPECT_NE(browser_->Text("#ti-log").find(kXss), std::string::npos);
+  EXPECT_NE(browser_->Text("#ti-state").find("failed"), std::string::npos);
+  ExpectNoInjection();
+  Shot("05-task-log");
+
+  // Clear it: it runs again (try 2) and fails again.
+  browser_->Click("#ti-clear");
+  browser_->Click("#ti-clear-confirm");
+  int tries = 0;
+  browser_->WaitFor("the second try", [&] {
+    return TaskState(run_id, "fail_me", &tries) == "failed" && tries == 2 &&
+           browser_->FindAll("button.ti-try").size() == 2;
+  }, milliseconds(60000));
+  Shot("06-task-cleared");
+
+  // Runs list and the run's Gantt chart.
+  browser_->Navigate(base_ + "/#/dags/ui_demo/runs");
+  browser_->Find("#runs");
+  browser_->Navigate(base_ + "/#/dags/ui_demo/runs/" + run_id);
+  browser_->Find("#gantt");
+  Shot("07-gantt");
+
+  // A phone's width: the list still fits (tables scroll inside).
+  browser_->SetWindowSize(375, 800);
+  browser_->Navigate(base_ + "/#/");
+  browser_->Find("#dag-list tr[data-dag-id=\"ui_demo\"]");
+  EXPECT_LE(browser_->ExecuteScript("return document.documentElement.scrollWidth;").as_int(), 376);
+  Shot("08-phone");
+}
+
+TEST_F(BrowserTest, ViewersSeeButCannotAct) {
+  LogIn("viewer");
+  browser_->Click("#dag-list tr[data-dag-id=\"ui_demo\"] a.dag-link");
+  browser_->Find("#tab-grid");
+  // Hidden or disabled in the page; refused by the server whatever the page does.
+  Json trigger = browser_->ExecuteScript(
+      "const b = document.querySelector('#trigger-button');"
+      "return b === null || b.disabled || b.hidden || b.offsetParent === null;");
+  EXPECT_TRUE(trigger.as_bool());
+  Json status = browser_->ExecuteScript(
+      "return fetch('/api/v1/dags/ui_demo', {method: 'PATCH', credentials: 'same-origin',"
+      " headers: {'Content-Type': 'application/json'}, body: '{\"is_paused\": false}'}).then(r => r.status);");
+  EXPECT_EQ(status.as_int(), 403);
+  DagRecord rec;
+  ASSERT_TRUE(store_->GetDag("ui_demo", &rec).ok());
+  EXPECT_TRUE(rec.is_paused);
+  Shot("09-viewer");
+}
+
+}  // namespace
+}  // namespace dwfs
