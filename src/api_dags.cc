@@ -39,7 +39,9 @@ HttpResponse GetDag(Call& call) {
   DagRecord rec;
   std::shared_ptr<const Dag> dag;
   API_RETURN_IF_ERROR(LoadDag(call, call.Param("dag_id"), &rec, &dag));
-  return HttpResponse::JsonBody(DagJson(rec, dag.get()));
+  Json j = DagJson(rec, dag.get());
+  if (dag) j.Set("params", dag->params);  // as Airflow's DAG details: the trigger form's defaults
+  return HttpResponse::JsonBody(j);
 }
 
 HttpResponse PatchDag(Call& call) {

@@ -2,7 +2,7 @@
 // session, and the few JSON views the pages need beyond /api/v1 (recent
 // runs of many DAGs, a DAG's grid, its source, one task instance in
 // detail). The pages are static: every piece of data reaches them as JSON
-// and is put into the page as text by app.js.
+// and is put into the page as text by its scripts (src/ui/*.js).
 #include "api_auth.h"
 #include "api_internal.h"
 #include "dwfs/password.h"

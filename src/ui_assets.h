@@ -9,7 +9,7 @@
 namespace dwfs {
 
 struct UiAsset {
-  std::string_view path;          // "/ui/app.js"
+  std::string_view path;          // "/ui/main.js"
   std::string_view content_type;  // "text/javascript; charset=utf-8"
   std::string_view body;
 };

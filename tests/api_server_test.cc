@@ -155,6 +155,7 @@ TEST_F(ApiServerTest, GetAndPatchDag) {
   HttpResult r = GetAs("viewer", "/api/v1/dags/api_etl");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.JsonBody().Find("next_dagrun")->is_null(), true);
+  EXPECT_EQ(r.JsonBody().Find("params")->Dump(), "{}");
   HttpResult missing = GetAs("viewer", "/api/v1/dags/nope");
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(Detail(missing), "DAG 'nope' not found");

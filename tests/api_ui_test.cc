@@ -99,9 +99,9 @@ TEST_F(UiTest, PagesNeedASessionAndCarrySecurityHeaders) {
   Session("viewer", &cookie, &csrf);
   HttpResult index = WithCookie(cookie, "GET", "/", "", "");
   ASSERT_EQ(index.status, 200);
-  EXPECT_NE(index.body.find("/ui/app.js"), std::string::npos);
+  EXPECT_NE(index.body.find("<script type=\"module\" src=\"/ui/main.js\">"), std::string::npos);
   HttpCall js;
-  js.target = "/ui/app.js";
+  js.target = "/ui/main.js";
   HttpResult script = Fetch(port_, js);
   EXPECT_EQ(script.status, 200);
   EXPECT_EQ(script.Header("content-type"), "text/javascript; charset=utf-8");
@@ -238,7 +238,9 @@ TEST_F(UiTest, MarkSuccessOrFailedReopensTheRun) {
   std::vector<TaskInstanceRecord> tis;
   ASSERT_TRUE(store_->ListTaskInstances("api_etl", "r1", &tis).ok());
   for (const auto& ti : tis) {
-    if (ti.task_id == "extract") EXPECT_EQ(ti.ti.state, TaskState::kRunning);
+    if (ti.task_id == "extract") {
+      EXPECT_EQ(ti.ti.state, TaskState::kRunning);
+    }
   }
 }
 

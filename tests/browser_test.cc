@@ -52,6 +52,7 @@ class BrowserTest : public ::testing::Test {
                                              "description: 'Demo " << kXss << " \"quoted\"'\n"
                                              "tags: [demo, '<b>bold</b>']\n"
                                              "schedule: null\n"
+                                             "params: {who: '" << kXss << "'}\n"
                                              "tasks:\n"
                                              "  - task_id: hello\n"
                                              "    bash_command: echo \"hello {{ dag_run.conf.who }}\"\n"
@@ -186,6 +187,11 @@ TEST_F(BrowserTest, OperateADagFromLoginToClear) {
 
   // Trigger with conf and watch the cells turn green (fail_me red).
   browser_->Click("#trigger-button");
+  // The form starts from the DAG's params (as text, however hostile).
+  browser_->WaitFor("the params in the form", [&] {
+    return browser_->Property(browser_->Find("#trigger-conf"), "value").str().find("window.__xss = 1") !=
+           std::string::npos;
+  });
   browser_->Clear("#trigger-conf");
   browser_->Type("#trigger-conf", R"({"who": "browser"})");
   browser_->Click("#trigger-submit");
@@ -218,9 +224,18 @@ TEST_F(BrowserTest, OperateADagFromLoginToClear) {
   ExpectNoInjection();
   Shot("04-code");
 
-  // The failing task's log: its lines are text.
+  // Keyboard only: the grid has one cell in the tab order (the first task
+  // of the newest run); arrows move it, Enter opens the task instance.
   browser_->Click("#tab-grid");
-  browser_->Click(cell("fail_me"));
+  browser_->Find(cell("fail_me"));
+  browser_->ExecuteScript("document.querySelector('button.ti-cell[tabindex=\"0\"]').focus();");
+  EXPECT_EQ(browser_->ExecuteScript("return document.activeElement.dataset.taskId;").str(), "hello");
+  browser_->PressKeys(Browser::kArrowDown);
+  browser_->PressKeys(Browser::kArrowDown);
+  EXPECT_EQ(browser_->ExecuteScript("return document.activeElement.dataset.taskId;").str(), "fail_me");
+  browser_->PressKeys(Browser::kEnter);
+
+  // The failing task's log: its lines are text.
   browser_->WaitFor("the failing task's log", [&] {
     return browser_->Exists("#ti-log") && browser_->Text("#ti-log").find("about to fail") != std::string::npos;
   }, milliseconds(20000));

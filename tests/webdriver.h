@@ -327,6 +327,19 @@ class Browser {
     return out;
   }
   bool Exists(const std::string& css) { return !FindAll(css).empty(); }
+  // The focused element (document.activeElement).
+  Element Active() {
+    Json v = Cmd("Active", "GET", "/element/active");
+    const Json* id = v.Find(kElementKey);
+    if (id == nullptr) throw WebDriverError("Active: no element has the focus");
+    return Element{id->str()};
+  }
+  // Key strokes to the focused element (W3C key codes, e.g. kEnter).
+  void PressKeys(const std::string& keys) { Type(Active(), keys); }
+  static constexpr const char* kEnter = "\uE007";
+  static constexpr const char* kArrowUp = "\uE013";
+  static constexpr const char* kArrowDown = "\uE015";
+  static constexpr const char* kTab = "\uE004";
 
   void Click(const Element& el) { Cmd("Click", "POST", Path(el) + "/click"); }
   // The css forms find the element and act on it; when the page replaced it
