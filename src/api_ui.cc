@@ -3,6 +3,10 @@
 // runs of many DAGs, a DAG's grid, its source, one task instance in
 // detail). The pages are static: every piece of data reaches them as JSON
 // and is put into the page as text by its scripts (src/ui/*.js).
+#include <cstdio>
+#include <functional>
+#include <string_view>
+
 #include "api_auth.h"
 #include "api_internal.h"
 #include "dwfs/password.h"
@@ -16,11 +20,20 @@ namespace {
 
 // What every page and file of the UI is sent with: no inline script or
 // style can run (so injected markup stays inert), no framing, no referrer.
-HttpResponse Asset(const std::string& path) {
+// Files are revalidated on each use (no-cache) against their ETag, a hash
+// of their content: a page load after the first costs 304s.
+HttpResponse Asset(const Call& call, const std::string& path) {
   const UiAsset* a = FindUiAsset(path);
   if (a == nullptr) return HttpResponse::Problem(404, "no such file: " + path);
+  char etag[32];
+  std::snprintf(etag, sizeof etag, "\"%016zx\"", std::hash<std::string_view>()(a->body));
   HttpResponse res;
-  res.body.assign(a->body);
+  if (call.req.Header("if-none-match") == etag) {
+    res.status = 304;
+  } else {
+    res.body.assign(a->body);
+  }
+  res.Set("ETag", etag);
   res.Set("Content-Type", std::string(a->content_type));
   res.Set("Cache-Control", "no-cache");
   res.Set("Content-Security-Policy",
@@ -31,9 +44,9 @@ HttpResponse Asset(const std::string& path) {
   return res;
 }
 
-HttpResponse IndexPage(Call&) { return Asset("/ui/index.html"); }
-HttpResponse LoginPage(Call&) { return Asset("/ui/login.html"); }
-HttpResponse UiFile(Call& call) { return Asset("/ui/" + call.Param("file")); }
+HttpResponse IndexPage(Call& call) { return Asset(call, "/ui/index.html"); }
+HttpResponse LoginPage(Call& call) { return Asset(call, "/ui/login.html"); }
+HttpResponse UiFile(Call& call) { return Asset(call, "/ui/" + call.Param("file")); }
 
 std::string SessionCookie(const std::string& value, bool secure, bool expire) {
   std::string c = std::string(kSessionCookie) + "=" + value + "; Path=/; HttpOnly; SameSite=Strict";
@@ -157,12 +170,11 @@ HttpResponse Grid(Call& call) {
   for (const TaskInstanceRecord& t : tis) {
     Json& m = by_run[t.run_id];
     if (m.is_null()) m = Json::Object();
+    // Only what a cell shows: 200 tasks x 50 runs stay small (the task
+    // instance page has the rest).
     Json j = Json::Object();
     j.Set("state", t.ti.state == TaskState::kNone ? Json() : Json(TaskStateName(t.ti.state)));
     j.Set("try_number", t.ti.try_number);
-    j.Set("start_date", Time(t.ti.start_date));
-    j.Set("end_date", Time(t.ti.end_date));
-    j.Set("duration", t.duration ? Json(*t.duration) : Json());
     m.Set(t.task_id, std::move(j));
   }
   Json tasks = Json::Array();

@@ -106,6 +106,13 @@ TEST_F(UiTest, PagesNeedASessionAndCarrySecurityHeaders) {
   EXPECT_EQ(script.status, 200);
   EXPECT_EQ(script.Header("content-type"), "text/javascript; charset=utf-8");
   EXPECT_GT(script.body.size(), 1000u);
+  // Revalidated by ETag: unchanged files cost a 304 without a body.
+  ASSERT_NE(script.Header("etag"), "");
+  js.headers["If-None-Match"] = script.Header("etag");
+  HttpResult again = Fetch(port_, js);
+  EXPECT_EQ(again.status, 304);
+  EXPECT_EQ(again.body, "");
+  js.headers.clear();
   js.target = "/ui/nothing.js";
   EXPECT_EQ(Fetch(port_, js).status, 404);
   js.target = "/ui/..%2Fapi_server.cc";
