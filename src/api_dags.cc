@@ -107,7 +107,9 @@ HttpResponse ListTasks(Call& call) {
 }  // namespace
 
 void AddDagRoutes(std::vector<Route>* routes) {
-  routes->push_back({"GET", "/api/v1/dags", Access::kViewer, ListDags});
+  // The DAG list changes rarely and is polled by dashboards: an answer is
+  // shared for a second.
+  routes->push_back({"GET", "/api/v1/dags", Access::kViewer, ListDags, std::chrono::milliseconds(1000)});
   routes->push_back({"GET", "/api/v1/dags/{dag_id}", Access::kViewer, GetDag});
   routes->push_back({"PATCH", "/api/v1/dags/{dag_id}", Access::kOp, PatchDag});
   routes->push_back({"GET", "/api/v1/dags/{dag_id}/tasks", Access::kViewer, ListTasks});

@@ -75,8 +75,12 @@ struct Route {
   const char* pattern;  // "/api/v1/dags/{dag_id}"
   Access access;
   Handler handler;
-  // Public routes only: a 200 answer is reused for this long (per path),
-  // answered on the io thread without a worker or the database.
+  // A 200 answer is reused for this long. Public routes: per path,
+  // answered on the io thread without a worker or the database. Others:
+  // per target (path and query), after the caller's credentials and role
+  // are checked, for every caller allowed (so only for answers that do not
+  // depend on who asks); any successful change through this server drops
+  // them.
   std::chrono::milliseconds cache_for{0};
   // A browser page: without valid credentials, a redirect to /login
   // instead of a 401.

@@ -2,10 +2,16 @@
 // route handlers; see api_server.h.
 #include "dwfs/api_server.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <utility>
@@ -57,6 +63,19 @@ bool Allowed(api::Access access, Role role) {
     case api::Access::kAdmin: return role == Role::kAdmin;
   }
   return false;
+}
+
+// Lowers the calling thread's priority by `nice` (setpriority on its thread
+// id); a failure is logged and otherwise ignored.
+bool LowerThreadPriority(int nice, spdlog::logger& log) {
+  if (nice == 0) return true;
+  errno = 0;
+  int current = getpriority(PRIO_PROCESS, 0);
+  pid_t tid = pid_t(syscall(SYS_gettid));
+  if (setpriority(PRIO_PROCESS, id_t(tid), std::min(19, current + nice)) != 0) {
+    log.warn("api server: cannot lower a worker's priority: {}", std::strerror(errno));
+  }
+  return true;
 }
 
 // Matches `path` against a route pattern, filling {name} parameters.
@@ -141,6 +160,9 @@ class ApiServer::Impl : public std::enable_shared_from_this<ApiServer::Impl> {
     auto self = shared_from_this();
     boost::asio::post(workers_, [self, route, cached, params = std::move(params), req = std::move(req),
                                  reply = std::move(reply)]() mutable {
+      // Once per worker thread, on its first request.
+      static thread_local bool niced = LowerThreadPriority(self->options_.worker_nice, self->log_);
+      (void)niced;
       auto started = std::chrono::steady_clock::now();
       std::string who;
       HttpResponse res = self->Handle(*route, req, std::move(params), &who);
@@ -228,6 +250,13 @@ class ApiServer::Impl : public std::enable_shared_from_this<ApiServer::Impl> {
                                               ") may not " + route.method + " " + req.path);
       }
     }
+    bool shared = route.access != api::Access::kPublic && route.cache_for.count() > 0;
+    if (shared) {
+      if (std::optional<HttpResponse> hit = SharedCached(req.target, route.cache_for)) {
+        stores_.Release(std::move(store));
+        return *hit;
+      }
+    }
     HttpResponse res;
     {
       api::Call call{req, std::move(params), store.get(), clock_.Now(), dags_, options_, log_, *who, role, csrf, auth_};
@@ -239,7 +268,22 @@ class ApiServer::Impl : public std::enable_shared_from_this<ApiServer::Impl> {
       }
     }
     if (store) stores_.Release(std::move(store));
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    if (shared && res.status == 200) {
+      if (shared_.size() >= 256) shared_.clear();
+      shared_[req.target] = {res, std::chrono::steady_clock::now(), false};
+    } else if (req.method != "GET" && req.method != "HEAD" && res.status < 400) {
+      shared_.clear();  // something changed: no shared answer may be older than that
+    }
     return res;
+  }
+
+  // A shared answer for `target` younger than `max_age`, or nullopt.
+  std::optional<HttpResponse> SharedCached(const std::string& target, std::chrono::milliseconds max_age) {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    auto it = shared_.find(target);
+    if (it == shared_.end() || std::chrono::steady_clock::now() - it->second.at >= max_age) return std::nullopt;
+    return it->second.response;
   }
 
   ApiServerOptions options_;
@@ -255,6 +299,9 @@ class ApiServer::Impl : public std::enable_shared_from_this<ApiServer::Impl> {
   };
   std::mutex cache_mu_;
   std::map<std::string, CacheEntry> cache_;  // by path; GUARDED_BY(cache_mu_)
+  // Authenticated routes' answers (Route::cache_for), by target; emptied by
+  // every successful change made through this server. GUARDED_BY(cache_mu_)
+  std::map<std::string, CacheEntry> shared_;
   std::vector<api::Route> routes_;
   std::vector<std::vector<std::string>> patterns_;
   boost::asio::thread_pool workers_;

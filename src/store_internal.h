@@ -176,6 +176,10 @@ class PgStore : public Store {
   // their outputs first. Database errors become a Status naming
   // `operation` ("store: <operation>: <server message>").
   Status Transact(const char* operation, const Body& body);
+  // Instances of runs of a DAG; their XCom values only `with_xcom` (one
+  // more lookup per row).
+  Status ReadInstances(const std::string& dag_id, const std::vector<std::string>& run_ids, bool with_xcom,
+                       std::vector<TaskInstanceRecord>* out);
   // Counts a failed transaction in metrics_ (when set); returns `st`.
   Status Failed(const char* operation, const char* kind, Status st);
 

@@ -306,21 +306,28 @@ Status PgStore::ReleaseRuns(int64_t owner) {
 
 // --- task instances ---
 
-Status PgStore::ListTaskInstances(const std::string& dag_id, const std::string& run_id,
-                                  std::vector<TaskInstanceRecord>* out) {
-  return ListTaskInstancesOfRuns(dag_id, {run_id}, out);
-}
-
-Status PgStore::ListTaskInstancesOfRuns(const std::string& dag_id, const std::vector<std::string>& run_ids,
-                                        std::vector<TaskInstanceRecord>* out) {
+Status PgStore::ReadInstances(const std::string& dag_id, const std::vector<std::string>& run_ids, bool with_xcom,
+                              std::vector<TaskInstanceRecord>* out) {
+  std::string columns = kInstanceColumns;
+  if (!with_xcom) columns = columns.substr(0, columns.find("(SELECT x.value")) + "NULL";
   return Transact("list task instances", [&](pqxx::work& tx) {
     out->clear();
     pqxx::result r = Params().Add(dag_id).Add(TextArrayLiteral(run_ids)).Exec(
-        tx, std::string("SELECT ") + kInstanceColumns +
+        tx, "SELECT " + columns +
                 " FROM task_instance t WHERE t.dag_id = $1 AND t.run_id = ANY ($2::text[]) ORDER BY t.run_id, t.task_id");
     for (const pqxx::row& row : r) out->push_back(ReadInstance(row));
     return Status::OK();
   });
+}
+
+Status PgStore::ListTaskInstances(const std::string& dag_id, const std::string& run_id,
+                                  std::vector<TaskInstanceRecord>* out) {
+  return ReadInstances(dag_id, {run_id}, true, out);
+}
+
+Status PgStore::ListTaskInstancesOfRuns(const std::string& dag_id, const std::vector<std::string>& run_ids,
+                                        std::vector<TaskInstanceRecord>* out) {
+  return ReadInstances(dag_id, run_ids, false, out);
 }
 
 Status PgStore::Apply(const StoreBatch& batch, std::optional<int64_t> owner, std::set<std::string>* lost) {

@@ -159,9 +159,16 @@ TEST_F(ApiServerTest, GetAndPatchDag) {
   HttpResult missing = GetAs("viewer", "/api/v1/dags/nope");
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(Detail(missing), "DAG 'nope' not found");
+  // The list's answer is shared for a second, but a change made through
+  // the server is seen at once.
+  auto listed_paused = [&] {
+    return GetAs("viewer", "/api/v1/dags?dag_id_pattern=etl").JsonBody().Find("dags")->items()[0].Find("is_paused")->as_bool();
+  };
+  EXPECT_FALSE(listed_paused());
   HttpResult p = Send("op", "PATCH", "/api/v1/dags/api_etl", R"({"is_paused": true})");
   ASSERT_EQ(p.status, 200) << p.body;
   EXPECT_EQ(p.JsonBody().Find("is_paused")->as_bool(), true);
+  EXPECT_TRUE(listed_paused());
   DagRecord rec;
   ASSERT_TRUE(store_->GetDag("api_etl", &rec).ok());
   EXPECT_TRUE(rec.is_paused);

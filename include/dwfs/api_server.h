@@ -47,6 +47,10 @@ struct ApiServerOptions {
   std::string auth = "basic";
   // Threads (and database connections) handling requests.
   int worker_threads = 4;
+  // The workers' nice value (Linux per-thread priority): API requests yield
+  // the CPU to scheduling (the scheduler, its tasks, and the io thread of
+  // this server, which answers /health). 0 keeps the process's priority.
+  int worker_nice = 5;
   // Defaults for reading stored DAG sources (the config's).
   DagDefaults dag_defaults;
   // A scheduler whose latest heartbeat is older than this is unhealthy.

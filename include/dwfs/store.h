@@ -263,7 +263,8 @@ class Store {
   // Every stored instance of a run (by task_id).
   virtual Status ListTaskInstances(const std::string& dag_id, const std::string& run_id,
                                    std::vector<TaskInstanceRecord>* out) = 0;
-  // The same for several runs of a DAG at once (by run_id, then task_id).
+  // The same for several runs of a DAG at once (by run_id, then task_id),
+  // without their XCom values (ti.xcom unset): for overviews.
   virtual Status ListTaskInstancesOfRuns(const std::string& dag_id, const std::vector<std::string>& run_ids,
                                          std::vector<TaskInstanceRecord>* out) = 0;
   // Writes a batch in one transaction, only for runs owned by `owner` (when
