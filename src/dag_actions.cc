@@ -32,8 +32,29 @@ Status CheckRunId(const std::string& run_id) {
   return Status::InvalidArgument("run id '" + shown + "': use 1-250 characters of letters, digits and _.~:+-");
 }
 
+namespace {
+
+// Whether a string or key anywhere in `j` holds a NUL character.
+bool HasNul(const Json& j) {
+  if (j.str().find('\0') != std::string::npos) return true;
+  for (const Json& item : j.items()) {
+    if (HasNul(item)) return true;
+  }
+  for (const auto& [key, value] : j.members()) {
+    if (key.find('\0') != std::string::npos || HasNul(value)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 Status TriggerRun(Store& store, const Dag& dag, const RunInfo& info, Instant now) {
   DWFS_RETURN_IF_ERROR(CheckRunId(info.run_id));
+  // Valid JSON, but PostgreSQL's jsonb cannot hold it: say so, not a
+  // database error.
+  if (HasNul(info.conf)) {
+    return Status::InvalidArgument("conf: a NUL character (\\u0000) cannot be stored");
+  }
   DWFS_RETURN_IF_ERROR(StoreDagIfNew(store, dag, now));
   Status st = store.CreateRun(dag.dag_id, info, RunState::kQueued, now, std::nullopt);
   if (st.code() == Status::Code::kAlreadyExists) {

@@ -215,7 +215,8 @@ TEST_F(ApiServerTest, TriggerGetAndListRuns) {
   // Bad input.
   for (const char* bad : {R"({"dag_run_id": "../../etc"})", R"({"dag_run_id": "a/b"})", R"({"dag_run_id": 5})",
                           R"({"logical_date": "yesterday"})", R"({"conf": [1]})", R"({"state": "success"})",
-                          R"({"dag_run_id": "x'; DROP TABLE dag_run;--"})", "{"}) {
+                          R"({"dag_run_id": "x'; DROP TABLE dag_run;--"})", "{",
+                          R"({"conf": {"a": "nul \u0000 inside"}})", R"({"conf": {"k\u0000": 1}})"}) {
     HttpResult b = Send("op", "POST", "/api/v1/dags/api_etl/dagRuns", bad);
     EXPECT_EQ(b.status, 400) << bad << " " << b.body;
   }
