@@ -2,8 +2,9 @@
 // process and the API server over the test PostgreSQL, driven through
 // chromedriver (webdriver.h). Logs in, sees the DAG list and the import
 // errors banner, unpauses a DAG, triggers a run with conf, watches its cells
-// turn green (and one red), opens the graph and the source, opens the
-// failing task's log, clears it and sees its second try; hostile text
+// turn green (and one red), follows a running task's log live, opens the
+// graph and the source, reaches the failing task by keyboard, reads its
+// log, clears it and sees its second try, marks it success; hostile text
 // (DAG description, tags, log lines, import errors) stays text; the
 // list at a phone's width. Screenshots of each page go to
 // ArtifactDir("screenshots") (printed).
@@ -58,6 +59,11 @@ class BrowserTest : public ::testing::Test {
                                              "    bash_command: echo \"hello {{ dag_run.conf.who }}\"\n"
                                              "  - task_id: side\n"
                                              "    bash_command: \"true\"\n"
+                                             "  - task_id: tail_me\n"
+                                             "    bash_command: |\n"
+                                             "      echo \"line $((0+1))\"\n"
+                                             "      while [ ! -e " << Marker() << " ]; do sleep 0.05; done\n"
+                                             "      echo \"line $((1+1))\"\n"
                                              "  - task_id: fail_me\n"
                                              "    upstream: [hello]\n"
                                              "    bash_command: |\n"
@@ -99,6 +105,9 @@ class BrowserTest : public ::testing::Test {
       EXPECT_EQ(scheduler_->Wait(), 0) << scheduler_->Log();
     }
   }
+
+  // The file tail_me waits for before its second line.
+  std::string Marker() const { return home_.path() + "/go"; }
 
   void Shot(const std::string& name) {
     std::filesystem::create_directories(ArtifactDir("screenshots"));
@@ -205,34 +214,54 @@ TEST_F(BrowserTest, OperateADagFromLoginToClear) {
   auto cell = [&](const std::string& task) {
     return "button.ti-cell[data-task-id=\"" + task + "\"][data-run-id=\"" + run_id + "\"]";
   };
-  browser_->WaitFor("cells turn green and red", [&] {
+  browser_->WaitFor("cells turn green and red, tail_me running", [&] {
     return browser_->Attribute(cell("hello"), "data-state").value_or("") == "success" &&
            browser_->Attribute(cell("side"), "data-state").value_or("") == "success" &&
-           browser_->Attribute(cell("fail_me"), "data-state").value_or("") == "failed";
+           browser_->Attribute(cell("fail_me"), "data-state").value_or("") == "failed" &&
+           browser_->Attribute(cell("tail_me"), "data-state").value_or("") == "running";
   }, milliseconds(60000));
   EXPECT_EQ(TaskState(run_id, "hello"), "success");
   Shot("02-grid");
 
+  // A running task's log followed live: its second line ("line 2"; the
+  // command, shown at the log's top, reads $((1+1))) appears without a
+  // reload once the task gets to it.
+  browser_->Click(cell("tail_me"));
+  browser_->WaitFor("the first line", [&] {
+    return browser_->Exists("#ti-log") && browser_->Text("#ti-log").find("line 1") != std::string::npos;
+  }, milliseconds(20000));
+  EXPECT_EQ(browser_->Text("#ti-log").find("line 2"), std::string::npos);
+  browser_->ExecuteScript("window.__same_page = 1;");
+  std::ofstream(Marker()) << "go\n";
+  browser_->WaitFor("the second line, live", [&] {
+    return browser_->Text("#ti-log").find("line 2") != std::string::npos &&
+           browser_->Text("#ti-state").find("success") != std::string::npos;
+  }, milliseconds(30000));
+  EXPECT_EQ(browser_->ExecuteScript("return window.__same_page;").as_int(), 1);  // no reload
+  Shot("03-live-log");
+  browser_->Navigate(base_ + "/#/dags/ui_demo");
+  browser_->Find(cell("tail_me"));
+
   // The graph, laid out in layers, and the source.
   browser_->Click("#tab-graph");
-  browser_->WaitFor("three graph nodes", [&] { return browser_->FindAll("svg#graph g.node").size() == 3; });
-  Shot("03-graph");
+  browser_->WaitFor("four graph nodes", [&] { return browser_->FindAll("svg#graph g.node").size() == 4; });
+  Shot("04-graph");
   browser_->Click("#tab-code");
   browser_->WaitFor("the source", [&] {
     return browser_->Exists("#dag-source") && browser_->Text("#dag-source").find("dag_id: ui_demo") != std::string::npos;
   });
   ExpectNoInjection();
-  Shot("04-code");
+  Shot("05-code");
 
   // Keyboard only: the grid has one cell in the tab order (the first task
   // of the newest run); arrows move it, Enter opens the task instance.
   browser_->Click("#tab-grid");
   browser_->Find(cell("fail_me"));
   browser_->ExecuteScript("document.querySelector('button.ti-cell[tabindex=\"0\"]').focus();");
-  EXPECT_EQ(browser_->ExecuteScript("return document.activeElement.dataset.taskId;").str(), "hello");
-  browser_->PressKeys(Browser::kArrowDown);
-  browser_->PressKeys(Browser::kArrowDown);
-  EXPECT_EQ(browser_->ExecuteScript("return document.activeElement.dataset.taskId;").str(), "fail_me");
+  auto focused = [&] { return browser_->ExecuteScript("return document.activeElement.dataset.taskId;").str(); };
+  EXPECT_EQ(focused(), "hello");
+  for (int i = 0; i < 4 && focused() != "fail_me"; ++i) browser_->PressKeys(Browser::kArrowDown);
+  ASSERT_EQ(focused(), "fail_me");
   browser_->PressKeys(Browser::kEnter);
 
   // The failing task's log: its lines are text.
@@ -242,7 +271,7 @@ TEST_F(BrowserTest, OperateADagFromLoginToClear) {
   EXPECT_NE(browser_->Text("#ti-log").find(kXss), std::string::npos);
   EXPECT_NE(browser_->Text("#ti-state").find("failed"), std::string::npos);
   ExpectNoInjection();
-  Shot("05-task-log");
+  Shot("06-task-log");
 
   // Clear it: it runs again (try 2) and fails again.
   browser_->Click("#ti-clear");
@@ -252,21 +281,30 @@ TEST_F(BrowserTest, OperateADagFromLoginToClear) {
     return TaskState(run_id, "fail_me", &tries) == "failed" && tries == 2 &&
            browser_->FindAll("button.ti-try").size() == 2;
   }, milliseconds(60000));
-  Shot("06-task-cleared");
+  Shot("07-task-cleared");
+
+  // Mark it success: the run is reopened and, every task now done, ends in
+  // success.
+  browser_->Click("#ti-mark-success");
+  browser_->WaitFor("the task and run marked", [&] {
+    RunRecord run;
+    return TaskState(run_id, "fail_me") == "success" && store_->GetRun("ui_demo", run_id, &run).ok() &&
+           run.state == RunState::kSuccess && browser_->Text("#ti-state").find("success") != std::string::npos;
+  }, milliseconds(30000));
 
   // Runs list and the run's Gantt chart.
   browser_->Navigate(base_ + "/#/dags/ui_demo/runs");
   browser_->Find("#runs");
   browser_->Navigate(base_ + "/#/dags/ui_demo/runs/" + run_id);
   browser_->Find("#gantt");
-  Shot("07-gantt");
+  Shot("08-gantt");
 
   // A phone's width: the list still fits (tables scroll inside).
   browser_->SetWindowSize(375, 800);
   browser_->Navigate(base_ + "/#/");
   browser_->Find("#dag-list tr[data-dag-id=\"ui_demo\"]");
   EXPECT_LE(browser_->ExecuteScript("return document.documentElement.scrollWidth;").as_int(), 376);
-  Shot("08-phone");
+  Shot("09-phone");
 }
 
 TEST_F(BrowserTest, ViewersSeeButCannotAct) {
@@ -285,7 +323,7 @@ TEST_F(BrowserTest, ViewersSeeButCannotAct) {
   DagRecord rec;
   ASSERT_TRUE(store_->GetDag("ui_demo", &rec).ok());
   EXPECT_TRUE(rec.is_paused);
-  Shot("09-viewer");
+  Shot("10-viewer");
 }
 
 }  // namespace
