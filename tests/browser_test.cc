@@ -4,7 +4,8 @@
 // errors banner, unpauses a DAG, triggers a run with conf, watches its cells
 // turn green (and one red), follows a running task's log live, opens the
 // graph and the source, reaches the failing task by keyboard, reads its
-// log, clears it and sees its second try, marks it success; hostile text
+// log, clears it and sees its second try, marks it success (and another
+// task failed); a Viewer is refused and logs out; hostile text
 // (DAG description, tags, log lines, import errors) stays text; the
 // list at a phone's width. Screenshots of each page go to
 // ArtifactDir("screenshots") (printed).
@@ -291,6 +292,17 @@ TEST_F(BrowserTest, OperateADagFromLoginToClear) {
     return TaskState(run_id, "fail_me") == "success" && store_->GetRun("ui_demo", run_id, &run).ok() &&
            run.state == RunState::kSuccess && browser_->Text("#ti-state").find("success") != std::string::npos;
   }, milliseconds(30000));
+  // And another one failed: the run ends failed.
+  browser_->Navigate(base_ + "/#/dags/ui_demo/runs/" + run_id + "/tasks/side");
+  browser_->WaitFor("side's page", [&] {
+    return browser_->Exists("#ti-state") && browser_->Text("#ti-state").find("success") != std::string::npos;
+  });
+  browser_->Click("#ti-mark-failed");
+  browser_->WaitFor("side marked failed, the run failed", [&] {
+    RunRecord run;
+    return TaskState(run_id, "side") == "failed" && store_->GetRun("ui_demo", run_id, &run).ok() &&
+           run.state == RunState::kFailed && browser_->Text("#ti-state").find("failed") != std::string::npos;
+  }, milliseconds(30000));
 
   // Runs list and the run's Gantt chart.
   browser_->Navigate(base_ + "/#/dags/ui_demo/runs");
@@ -324,6 +336,19 @@ TEST_F(BrowserTest, ViewersSeeButCannotAct) {
   ASSERT_TRUE(store_->GetDag("ui_demo", &rec).ok());
   EXPECT_TRUE(rec.is_paused);
   Shot("10-viewer");
+
+  // Logging out ends the session: back at the form, and the old cookie
+  // opens nothing.
+  std::optional<testing::Cookie> cookie = browser_->FindCookie("dwfs_session");
+  ASSERT_TRUE(cookie.has_value());
+  browser_->Click("#logout");
+  browser_->Find("#login-form");
+  testing::HttpCall call;
+  call.target = "/ui/api/session";
+  call.headers["Cookie"] = "dwfs_session=" + cookie->value;
+  EXPECT_EQ(testing::Fetch(api_->port(), call).status, 401);
+  browser_->Navigate(base_ + "/");
+  browser_->Find("#login-form");
 }
 
 }  // namespace
