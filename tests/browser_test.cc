@@ -1,5 +1,5 @@
-// The web UI end to end in headless Chromium: a real `dwfs scheduler`
-// process and the API server over the test PostgreSQL, driven through
+// The web UI end to end in headless Chromium: real `dwfs scheduler` and
+// `dwfs api-server` processes over the test PostgreSQL, driven through
 // chromedriver (webdriver.h). Logs in, sees the DAG list and the import
 // errors banner, unpauses a DAG, triggers a run with conf, watches its cells
 // turn green (and one red), follows a running task's log live, opens the
@@ -10,16 +10,14 @@
 // list at a phone's width. Screenshots of each page go to
 // ArtifactDir("screenshots") (printed).
 #include <gtest/gtest.h>
-#include <spdlog/sinks/null_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <regex>
 
 #include "api_test_fixture.h"
-#include "api_thread.h"
 #include "dwfs/password.h"
 #include "dwfs/store.h"
 #include "dwfs_process.h"
@@ -81,14 +79,20 @@ class BrowserTest : public ::testing::Test {
     scheduler_ = std::make_unique<DwfsProcess>(std::vector<std::string>{"scheduler"}, env,
                                                home_.path() + "/scheduler.log");
     ASSERT_TRUE(scheduler_->started());
-    log_ = std::make_shared<spdlog::logger>("browser", std::make_shared<spdlog::sinks::null_sink_mt>());
-    ApiServerOptions o;
-    o.http.host = "127.0.0.1";
-    o.http.port = 0;
-    o.database_url = db_.url();
-    api_ = std::make_unique<ApiThread>(o, clock_, *log_);
-    ASSERT_TRUE(api_->Start().ok());
-    base_ = "http://127.0.0.1:" + std::to_string(api_->port());
+    // The UI as shipped: the dwfs binary's api-server with its embedded files.
+    api_ = std::make_unique<DwfsProcess>(std::vector<std::string>{"api-server", "-p", "0", "-H", "127.0.0.1"}, env,
+                                         home_.path() + "/api.log");
+    ASSERT_TRUE(api_->started());
+    std::smatch m;
+    std::string out;
+    ASSERT_TRUE(WaitFor([&] {
+      out = api_->Log();
+      return std::regex_search(out, m, std::regex("api server on http://127\\.0\\.0\\.1:([0-9]+)/")) ||
+             api_->Exited();
+    })) << out;
+    ASSERT_FALSE(m.empty()) << out;
+    port_ = uint16_t(std::stoi(m[1]));
+    base_ = "http://127.0.0.1:" + std::to_string(port_);
     ASSERT_TRUE(WaitFor([&] {
       DagRecord rec;
       return store_->GetDag("ui_demo", &rec).ok() || scheduler_->Exited();
@@ -100,10 +104,10 @@ class BrowserTest : public ::testing::Test {
   void TearDown() override {
     browser_.reset();
     driver_.reset();
-    api_.reset();
-    if (scheduler_) {
-      scheduler_->Signal(SIGTERM);
-      EXPECT_EQ(scheduler_->Wait(), 0) << scheduler_->Log();
+    for (DwfsProcess* p : {api_.get(), scheduler_.get()}) {
+      if (p == nullptr) continue;
+      p->Signal(SIGTERM);
+      EXPECT_EQ(p->Wait(), 0) << p->Log();
     }
   }
 
@@ -150,10 +154,9 @@ class BrowserTest : public ::testing::Test {
   TestDatabase db_;
   std::unique_ptr<Store> store_;
   TempDir home_;
-  SystemClock clock_;
-  std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<DwfsProcess> scheduler_;
-  std::unique_ptr<ApiThread> api_;
+  std::unique_ptr<DwfsProcess> api_;
+  uint16_t port_ = 0;
   std::string base_;
   std::unique_ptr<ChromeDriver> driver_;
   std::unique_ptr<Browser> browser_;
@@ -346,7 +349,7 @@ TEST_F(BrowserTest, ViewersSeeButCannotAct) {
   testing::HttpCall call;
   call.target = "/ui/api/session";
   call.headers["Cookie"] = "dwfs_session=" + cookie->value;
-  EXPECT_EQ(testing::Fetch(api_->port(), call).status, 401);
+  EXPECT_EQ(testing::Fetch(port_, call).status, 401);
   browser_->Navigate(base_ + "/");
   browser_->Find("#login-form");
 }
