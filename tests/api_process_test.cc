@@ -14,7 +14,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 
 #include "api_test_fixture.h"
 #include "api_thread.h"
@@ -45,15 +44,9 @@ TEST(ApiProcessTest, ServesUntilSigterm) {
                 {{"DWFS_HOME", home.path()}, {"DWFS_DATABASE_URL", db.url()}, {"PATH", "/usr/bin:/bin"}},
                 home.path() + "/api.log");
   ASSERT_TRUE(d.started());
-  std::smatch m;
-  std::string out;
-  ASSERT_TRUE(WaitFor([&] {
-    out = d.Log();
-    return std::regex_search(out, m, std::regex("api server on http://127\\.0\\.0\\.1:([0-9]+)/api/v1 \\(auth: basic\\)")) ||
-           d.Exited();
-  })) << out;
-  ASSERT_FALSE(m.empty()) << out;
-  uint16_t port = uint16_t(std::stoi(m[1]));
+  std::vector<std::string> line = d.WaitForLine("api server on http://127\\.0\\.0\\.1:([0-9]+)/api/v1 \\(auth: basic\\)");
+  ASSERT_FALSE(line.empty()) << d.Log();
+  uint16_t port = uint16_t(std::stoi(line[1]));
   EXPECT_EQ(testing::Get(port, "/api/v1/version").status, 200);
   EXPECT_EQ(testing::Get(port, "/api/v1/dags").status, 401);
   testing::HttpResult dags = testing::Get(port, "/api/v1/dags", "viewer", "pw-viewer");

@@ -15,7 +15,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <regex>
 
 #include "api_test_fixture.h"
 #include "dwfs/password.h"
@@ -83,15 +82,9 @@ class BrowserTest : public ::testing::Test {
     api_ = std::make_unique<DwfsProcess>(std::vector<std::string>{"api-server", "-p", "0", "-H", "127.0.0.1"}, env,
                                          home_.path() + "/api.log");
     ASSERT_TRUE(api_->started());
-    std::smatch m;
-    std::string out;
-    ASSERT_TRUE(WaitFor([&] {
-      out = api_->Log();
-      return std::regex_search(out, m, std::regex("api server on http://127\\.0\\.0\\.1:([0-9]+)/")) ||
-             api_->Exited();
-    })) << out;
-    ASSERT_FALSE(m.empty()) << out;
-    port_ = uint16_t(std::stoi(m[1]));
+    std::vector<std::string> line = api_->WaitForLine("api server on http://127\\.0\\.0\\.1:([0-9]+)/");
+    ASSERT_FALSE(line.empty()) << api_->Log();
+    port_ = uint16_t(std::stoi(line[1]));
     base_ = "http://127.0.0.1:" + std::to_string(port_);
     ASSERT_TRUE(WaitFor([&] {
       DagRecord rec;

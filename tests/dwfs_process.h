@@ -21,6 +21,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -159,6 +160,23 @@ class DwfsProcess {
   bool started() const { return pid_ > 0; }
   void Signal(int sig) const { ::kill(pid_, sig); }
   std::string Log() const { return ReadFile(log_path_); }
+  // Waits (polling, under the failure-guard deadline) until the log has a
+  // match of `pattern`; its groups ([0] the whole match), or empty when the
+  // process exited first or the deadline passed.
+  std::vector<std::string> WaitForLine(const std::string& pattern) {
+    std::regex re(pattern);
+    std::vector<std::string> groups;
+    WaitFor([&] {
+      std::string out = Log();
+      std::smatch m;
+      if (std::regex_search(out, m, re)) {
+        for (const auto& g : m) groups.push_back(g.str());
+        return true;
+      }
+      return Exited();
+    });
+    return groups;
+  }
   // Non-blocking: whether the process has exited (reaping it once).
   bool Exited() {
     if (exited_ || pid_ <= 0) return true;
