@@ -3,7 +3,8 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <sys/random.h>
+
+#include <stdexcept>
 
 #include "dwfs/password.h"
 
@@ -19,13 +20,11 @@ std::string ForLog(const std::string& name) {
   return out;
 }
 
-std::string RandomBytes(size_t n) {
+// n random bytes (password.h's RandomBytes); throws when the kernel has
+// none, since a session token or key must never be guessable.
+std::string Random(size_t n) {
   std::string out(n, '\0');
-  size_t got = 0;
-  while (got < n) {
-    ssize_t r = getrandom(out.data() + got, n - got, 0);
-    if (r > 0) got += size_t(r);
-  }
+  if (!RandomBytes(out.data(), n)) throw std::runtime_error("api server: getrandom failed");
   return out;
 }
 
@@ -41,7 +40,7 @@ std::string Hex(std::string_view bytes) {
 
 }  // namespace
 
-Authenticator::Authenticator(spdlog::logger& log) : log_(log), key_(RandomBytes(32)) {
+Authenticator::Authenticator(spdlog::logger& log) : log_(log), key_(Random(32)) {
   // A real hash of a random password: unknown users cost what known ones do.
   std::string random(16, '\0');
   for (size_t i = 0; i < random.size(); ++i) random[i] = char('a' + (uint8_t(key_[i]) % 26));
@@ -98,8 +97,8 @@ Status Authenticator::CheckPassword(Store& store, const std::string& name, const
 }
 
 std::string Authenticator::CreateSession(const std::string& user, Instant now, std::string* csrf) {
-  std::string token = Hex(RandomBytes(32));
-  *csrf = Hex(RandomBytes(32));
+  std::string token = Hex(Random(32));
+  *csrf = Hex(Random(32));
   std::string key = Digest(token);
   std::lock_guard<std::mutex> lock(mu_);
   if (sessions_.size() >= kMaxSessions) {

@@ -268,11 +268,12 @@ class ApiServer::Impl : public std::enable_shared_from_this<ApiServer::Impl> {
       }
     }
     if (store) stores_.Release(std::move(store));
-    std::lock_guard<std::mutex> lock(cache_mu_);
     if (shared && res.status == 200) {
+      std::lock_guard<std::mutex> lock(cache_mu_);
       if (shared_.size() >= 256) shared_.clear();
       shared_[req.target] = {res, std::chrono::steady_clock::now(), false};
     } else if (req.method != "GET" && req.method != "HEAD" && res.status < 400) {
+      std::lock_guard<std::mutex> lock(cache_mu_);
       shared_.clear();  // something changed: no shared answer may be older than that
     }
     return res;

@@ -17,6 +17,8 @@ namespace {
 constexpr unsigned long kRounds = 100000;
 constexpr size_t kSaltBytes = 16;
 
+}  // namespace
+
 bool RandomBytes(char* out, size_t n) {
   size_t got = 0;
   while (got < n) {
@@ -29,8 +31,6 @@ bool RandomBytes(char* out, size_t n) {
   }
   return true;
 }
-
-}  // namespace
 
 const char* RoleName(Role r) {
   switch (r) {

@@ -8,6 +8,7 @@
 #ifndef DWFS_PASSWORD_H_
 #define DWFS_PASSWORD_H_
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,10 @@ Status HashPassword(std::string_view password, std::string* hash);
 // Whether `password` matches `hash` (made by HashPassword). Compares in
 // constant time; false for a malformed hash.
 bool VerifyPassword(std::string_view password, const std::string& hash);
+
+// Fills out[0, n) from getrandom(2) (retrying when interrupted); false when
+// the kernel gives none.
+bool RandomBytes(char* out, size_t n);
 
 // Compares two strings in time that depends only on their lengths.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
