@@ -113,8 +113,6 @@ Status GetStringList(const Json& body, const std::string& key, std::optional<std
   return Status::OK();
 }
 
-namespace {
-
 Status QuerySize(const Call& call, const std::string& name, size_t max, size_t* out) {
   std::optional<std::string> v = call.req.Query(name);
   if (!v) return Status::OK();
@@ -126,8 +124,6 @@ Status QuerySize(const Call& call, const std::string& name, size_t max, size_t* 
   *out = std::min(n, max);
   return Status::OK();
 }
-
-}  // namespace
 
 Status ParsePage(const Call& call, Page* out) {
   *out = Page();

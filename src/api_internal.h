@@ -126,6 +126,9 @@ struct Page {
   size_t offset = 0;
 };
 Status ParsePage(const Call& call, Page* out);
+// A non-negative integer query parameter, capped to `max`; *out unchanged
+// when absent; InvalidArgument when not a number.
+Status QuerySize(const Call& call, const std::string& name, size_t max, size_t* out);
 // {"<key>": list, "total_entries": total}: Airflow's shape of a list.
 HttpResponse ListBody(const char* key, Json list, size_t total);
 // The page of `items` as a ListBody of to_json(item, index)s.

@@ -116,22 +116,17 @@ Json RunBrief(const RunRecord& r) {
   return j;
 }
 
-// Status of a number query parameter in [1, max] (default `def`).
+// A count query parameter in [1, max] (default `def`); InvalidArgument
+// otherwise.
 Status QueryCount(const Call& call, const char* name, int def, int max, int* out) {
-  *out = def;
-  std::optional<std::string> v = call.req.Query(name);
-  if (!v) return Status::OK();
-  try {
-    size_t used = 0;
-    int n = std::stoi(*v, &used);
-    if (used == v->size() && n >= 1 && n <= max) {
-      *out = n;
-      return Status::OK();
-    }
-  } catch (const std::exception&) {
+  size_t n = size_t(def);
+  DWFS_RETURN_IF_ERROR(QuerySize(call, name, SIZE_MAX, &n));
+  if (n < 1 || n > size_t(max)) {
+    return Status::InvalidArgument(std::string("query parameter '") + name + "' must be from 1 to " +
+                                   std::to_string(max));
   }
-  return Status::InvalidArgument(std::string(name) + " '" + v->substr(0, 50) + "': a number from 1 to " +
-                                 std::to_string(max));
+  *out = int(n);
+  return Status::OK();
 }
 
 // {dag_id: [latest runs, newest first]} for ?dag_id=A&dag_id=B&limit=N.

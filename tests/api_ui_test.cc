@@ -188,6 +188,8 @@ TEST_F(UiTest, GridRecentRunsSourceAndTaskDetail) {
   EXPECT_EQ(run.Find("task_instances")->Find("load"), nullptr);
   EXPECT_EQ(GetAs("viewer", "/ui/api/grid/nope").status, 404);
   EXPECT_EQ(GetAs("viewer", "/ui/api/grid/api_etl?limit=0").status, 400);
+  EXPECT_EQ(GetAs("viewer", "/ui/api/grid/api_etl?limit=x").status, 400);
+  EXPECT_EQ(GetAs("viewer", "/ui/api/recent_runs?dag_id=api_etl&limit=101").status, 400);
 
   HttpResult recent = GetAs("viewer", "/ui/api/recent_runs?dag_id=api_etl&dag_id=api_manual&dag_id=%27;--");
   ASSERT_EQ(recent.status, 200);
